@@ -354,3 +354,16 @@ export interface MlPlatform {
   readonly dataLake: DataLake;
   readonly events: EventPublisher;
 }
+
+const resourceName = /^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$/;
+
+/** Throws InvalidRequest unless `name` follows Azure ML's naming rule for jobs, endpoints, deployments and assets. */
+export function assertValidName(kind: string, name: string): void {
+  if (!resourceName.test(name)) {
+    throw new MlPlatformError(
+      'InvalidRequest',
+      `${kind} name '${name}' is invalid: use 1-255 letters, digits, '-' or '_', starting with a letter or digit.`,
+      { platformCode: 'InvalidName' },
+    );
+  }
+}
