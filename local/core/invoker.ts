@@ -45,6 +45,16 @@ export interface InvocationLogEvent {
   message: string;
 }
 
+/** How one invocation ended, for the host's invocation log. */
+export interface InvocationSummary {
+  functionName: string;
+  invocationId: string;
+  triggerType: string;
+  durationMs: number;
+  outcome: 'Succeeded' | 'Failed';
+  error?: string;
+}
+
 /**
  * A function invocation failed. `hostMessage` is the exact text the Functions host builds
  * (`RpcException`), which the Durable extension parses; keep its format.
@@ -86,6 +96,7 @@ export class FunctionInvoker {
   constructor(
     private readonly registry: FunctionRegistry,
     private readonly onLog: (event: InvocationLogEvent) => void,
+    private readonly onComplete?: (summary: InvocationSummary) => void,
   ) {}
 
   /** Registers the provider of an input binding type (case-insensitive). */
@@ -95,12 +106,36 @@ export class FunctionInvoker {
 
   /** Invokes `fn` with the given trigger data; throws {@link FunctionInvocationError} if it fails. */
   async invoke(fn: RegisteredFunction, request: InvocationRequest): Promise<InvocationOutcome> {
+    const invocationId = request.invocationId ?? randomUUID();
+    const started = performance.now();
+    const summary = (outcome: 'Succeeded' | 'Failed', error?: string): InvocationSummary => ({
+      functionName: fn.name,
+      invocationId,
+      triggerType: fn.triggerType,
+      durationMs: performance.now() - started,
+      outcome,
+      ...(error === undefined ? {} : { error }),
+    });
+    try {
+      const outcome = await this.#invoke(fn, request, invocationId, started);
+      this.onComplete?.(summary('Succeeded'));
+      return outcome;
+    } catch (err) {
+      this.onComplete?.(summary('Failed', (err as Error).message));
+      throw err;
+    }
+  }
+
+  async #invoke(
+    fn: RegisteredFunction,
+    request: InvocationRequest,
+    invocationId: string,
+    started: number,
+  ): Promise<InvocationOutcome> {
     const model = this.registry.programmingModel;
     if (!model) {
       throw new Error('The app registered no programming model: is "@azure/functions" loaded by the app?');
     }
-    const invocationId = request.invocationId ?? randomUUID();
-    const started = performance.now();
     const inputData = [{ name: fn.triggerName, data: request.triggerData }];
     for (const [bindingName, binding] of Object.entries(fn.metadata.bindings)) {
       if (bindingName === fn.triggerName || binding.direction !== 'in') continue;
