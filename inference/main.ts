@@ -1,0 +1,72 @@
+/**
+ * `npm run serve`: the scoring server a deployment runs. Loads the model from AZUREML_MODEL_DIR, refuses
+ * to start (exit 2, one clear line on stderr) when it is missing or incompatible, listens, reports its
+ * port to a parent process over IPC, and on SIGTERM/SIGINT stops taking requests and lets in-flight ones finish.
+ */
+import { buildInferenceApp } from './app.js';
+import { ConfigError, readServerConfig } from './config.js';
+import { InferenceError } from './errors.js';
+import { ForecastModelServer } from './model-server.js';
+
+const exitCodeOnBadStart = 2;
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = readServerConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`inference: cannot start: ${error.message}`);
+    process.exit(exitCodeOnBadStart);
+  }
+  const server = new ForecastModelServer(config.modelDir, config.modelRef);
+  try {
+    await server.load();
+  } catch (error) {
+    if (!(error instanceof InferenceError)) throw error;
+    console.error(`inference: cannot start: ${error.message}`);
+    process.exit(exitCodeOnBadStart);
+  }
+  const app = buildInferenceApp({
+    server,
+    maxBatchKeys: config.maxBatchKeys,
+    faults: config.faults,
+    logger: {
+      level: config.logLevel,
+      base: {
+        service: 'inference',
+        instance: config.instanceId ?? process.pid,
+        model: `${server.info.name}:${server.info.version}`,
+      },
+    },
+  });
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  app.log.info({ host: config.host, port, model: server.info }, 'listening');
+  process.send?.({ type: 'listening', port });
+
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    server.beginDrain();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.log.error({ err: error }, 'error while closing');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  // A parent that dies closes the IPC channel: an orphaned instance must not linger.
+  process.once('disconnect', () => shutdown('disconnect'));
+}
+
+main().catch((error: unknown) => {
+  console.error('inference: fatal:', error);
+  process.exit(1);
+});
