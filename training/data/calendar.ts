@@ -59,7 +59,8 @@ const nthWeekday = (year: number, month: number, wd: number, n: number): number 
   return first + ((wd - weekday(first) + 7) % 7) + 7 * (n - 1);
 };
 
-const blackFriday = (year: number): number => nthWeekday(year, 11, 4, 4);
+/** The day after Thanksgiving (the fourth Thursday of November). */
+const blackFriday = (year: number): number => nthWeekday(year, 11, 3, 4) + 1;
 
 const range = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i);
 

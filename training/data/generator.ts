@@ -280,8 +280,10 @@ function simulateDay(input: DayInput): DayEvents {
   const sessions: string[] = [];
   let count = 0;
   const push = (sec: number, type: number, product: number, user: number, session: number): void => {
+    // Sessions that run past midnight are cut there, so every event belongs to the day it was drawn for.
+    if (sec > 86_399) return;
     if (count === ev.sec.length) grow(ev);
-    ev.sec[count] = Math.min(86_399, sec);
+    ev.sec[count] = sec;
     ev.type[count] = type;
     ev.product[count] = product;
     ev.user[count] = user;

@@ -1,4 +1,4 @@
-import { SingleBar } from 'cli-progress';
+import { Presets, SingleBar } from 'cli-progress';
 
 /** A progress bar for long CLI work: counts, MB and rates on one updating line (stderr). */
 export interface ProgressLine {
@@ -16,8 +16,10 @@ export function startProgress(label: string, total: number, unit: string): Progr
       hideCursor: true,
       noTTYOutput: !process.stderr.isTTY,
       notTTYSchedule: 5000,
+      barCompleteChar: '#',
+      barIncompleteChar: '-',
     },
-    { barCompleteChar: '#', barIncompleteChar: '-' },
+    Presets.legacy,
   );
   bar.start(total, 0, { rows: 0, mb: '0.0', rate: 0 });
   return {

@@ -1,0 +1,193 @@
+import { createHash } from 'node:crypto';
+import { EVENT_TIME_FORMAT, EVENT_TYPES } from '../data/schema.js';
+import { type KeyType } from './report.js';
+
+/**
+ * The SQL that defines the ETL. The ETL code version is a hash of this text (rendered for fixed
+ * placeholder paths), so any change to what the ETL computes changes the dataset version.
+ */
+
+const SCHEMA_VERSION = '1';
+
+/** A SQL string literal. */
+export const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+
+const eventTypeList = EVENT_TYPES.map(literal).join(', ');
+
+/**
+ * Reads one raw file. Typed columns the reader can check cheaply (time, ids) are cast by it and failures
+ * land in the rejects table with the raw line; event_type and price stay text so a quarantined line keeps
+ * its exact text. The source never quotes, so quoting is off and any quote character marks broken quoting.
+ */
+function readRaw(file: string, rejects: string): string {
+  return `read_csv(${literal(file)}, header = true, auto_detect = false, delim = ',', quote = '', escape = '',
+    new_line = '\\n', timestampformat = ${literal(EVENT_TIME_FORMAT)}, max_line_size = 1048576,
+    columns = {'event_time': 'TIMESTAMP', 'event_type': 'VARCHAR', 'product_id': 'BIGINT',
+      'category_id': 'BIGINT', 'category_code': 'VARCHAR', 'brand': 'VARCHAR', 'price': 'VARCHAR',
+      'user_id': 'BIGINT', 'user_session': 'VARCHAR'},
+    store_rejects = true, rejects_table = ${literal(`${rejects}_errors`)}, rejects_scan = ${literal(`${rejects}_scans`)})`;
+}
+
+/** The raw line rebuilt from parsed fields (exact for the text columns; times and ids re-rendered). */
+const rawLine = `concat_ws(',', coalesce(strftime(event_time, ${literal(EVENT_TIME_FORMAT)}), ''),
+  coalesce(event_type, ''), coalesce(product_id::VARCHAR, ''), coalesce(category_id::VARCHAR, ''),
+  coalesce(category_code, ''), coalesce(brand, ''), coalesce(price, ''), coalesce(user_id::VARCHAR, ''),
+  coalesce(user_session, ''))`;
+
+/** Why a parsed row is invalid, or NULL when it is valid. */
+const rowReason = `CASE
+    WHEN contains(concat(event_type, category_code, brand, price, user_session), '"') THEN 'broken_quoting'
+    WHEN event_time IS NULL THEN 'missing_event_time'
+    WHEN event_type IS NULL OR event_type NOT IN (${eventTypeList}) THEN 'unknown_event_type'
+    WHEN product_id IS NULL THEN 'missing_product_id'
+    WHEN user_id IS NULL THEN 'missing_user_id'
+    WHEN price IS NOT NULL AND NOT coalesce(isfinite(TRY_CAST(price AS DOUBLE)), false) THEN 'bad_price'
+    WHEN TRY_CAST(price AS DOUBLE) < 0 THEN 'negative_price'
+  END`;
+
+/**
+ * Stage 1 of a file: one streaming scan that classifies every parsed row and removes exact duplicates.
+ * Duplicates are grouped on (time, product, user, hash of the other columns) rather than on all columns:
+ * fixed-width keys keep the hash table small, and a false match needs a 64-bit hash collision between two
+ * rows with the same second, product and user.
+ */
+export function stageScanSql(file: string, rejects: string, table: string): string {
+  return `CREATE OR REPLACE TEMP TABLE ${table} AS
+  SELECT event_time::DATE AS date, product_id, user_id,
+    any_value(reason) AS reason, any_value(raw) AS raw, any_value(etype) AS etype,
+    any_value(price_value) AS price_value, any_value(category_code) AS category_code,
+    any_value(brand) AS brand, count(*) AS copies
+  FROM (
+    SELECT event_time, product_id, user_id, category_code, brand, reason,
+      hash(event_type, category_id, category_code, brand, price, user_session) AS row_hash,
+      CASE WHEN reason IS NOT NULL THEN ${rawLine} END AS raw,
+      CASE event_type ${EVENT_TYPES.map((t, i) => `WHEN ${literal(t)} THEN ${i}`).join(' ')} END::UTINYINT AS etype,
+      TRY_CAST(price AS DOUBLE) AS price_value
+    FROM (SELECT *, ${rowReason} AS reason FROM ${readRaw(file, rejects)})
+  )
+  GROUP BY event_time, product_id, user_id, row_hash`;
+}
+
+/** Reader rejects, one per raw line, with the reason the line is quarantined (table `<rejects>_lines`). */
+export function rejectedLinesSql(rejects: string): string {
+  return `CREATE OR REPLACE TEMP TABLE ${rejects}_lines AS SELECT line, arg_min(reason, column_idx) AS reason, any_value(csv_line) AS raw FROM (
+    SELECT line, coalesce(column_idx, 0) AS column_idx, csv_line,
+      CASE
+        WHEN contains(csv_line, '"') THEN 'broken_quoting'
+        WHEN error_type IN ('TOO MANY COLUMNS', 'MISSING COLUMNS') THEN 'wrong_column_count'
+        WHEN error_type = 'CAST' AND column_name = 'event_time' THEN 'bad_event_time'
+        WHEN error_type = 'CAST' THEN 'bad_' || column_name
+        WHEN error_type = 'INVALID UNICODE' THEN 'invalid_encoding'
+        WHEN error_type = 'LINE SIZE OVER MAXIMUM' THEN 'line_too_long'
+        ELSE 'unparseable_line'
+      END AS reason
+    FROM ${rejects}_errors)
+  GROUP BY line`;
+}
+
+/** Quarantine rows of one file: reader rejects plus rows that parsed but are invalid (one per copy). */
+export function stageQuarantineSql(table: string, rejects: string, out: string): string {
+  return `COPY (
+    SELECT line, reason, raw FROM ${rejects}_lines
+    UNION ALL
+    SELECT NULL::BIGINT AS line, reason, raw FROM ${table}, range(copies) WHERE reason IS NOT NULL
+    ORDER BY line NULLS LAST, reason, raw
+  ) TO ${literal(out)} (FORMAT parquet)`;
+}
+
+/**
+ * Partial daily aggregates of one file at the finest grain every key type can be rolled up from
+ * (day, product, category, brand, user), so monthly files merge exactly, distinct users included.
+ */
+export function stagePartialsSql(table: string, out: string): string {
+  return `COPY (
+    SELECT date, product_id, category_code, brand, user_id,
+      count(*) FILTER (etype = 0) AS views,
+      count(*) FILTER (etype = 1) AS carts,
+      count(*) FILTER (etype = 2) AS removes,
+      count(*) FILTER (etype = 3) AS purchases,
+      coalesce(sum(price_value) FILTER (etype = 3), 0) AS revenue,
+      coalesce(sum(price_value) FILTER (price_value > 0), 0) AS price_sum,
+      count(*) FILTER (price_value > 0) AS price_n
+    FROM ${table} WHERE reason IS NULL
+    GROUP BY ALL
+  ) TO ${literal(out)} (FORMAT parquet)`;
+}
+
+/** Counts for the report from a staged file. */
+export function stageStatsSql(table: string, rejects: string): string {
+  return `SELECT
+    (SELECT count(*) FROM ${rejects}_lines) AS rejected_lines,
+    coalesce(sum(copies), 0) AS parsed_rows,
+    coalesce(sum(copies) FILTER (reason IS NULL), 0) AS valid_rows,
+    count(*) FILTER (reason IS NULL) AS accepted_rows,
+    min(date) FILTER (reason IS NULL)::VARCHAR AS first_date,
+    max(date) FILTER (reason IS NULL)::VARCHAR AS last_date
+  FROM ${table}`;
+}
+
+/** Quarantine counts by reason from a staged quarantine file. */
+export function quarantineByReasonSql(quarantineFile: string): string {
+  return `SELECT reason, count(*) AS n FROM read_parquet(${literal(quarantineFile)}) GROUP BY reason ORDER BY reason`;
+}
+
+const keyColumn: Record<KeyType, string> = {
+  product_id: 'product_id::VARCHAR',
+  category_code: 'category_code',
+  brand: 'brand',
+};
+
+/**
+ * Merges staged partials into one row per key per calendar day from the key's first to its last active
+ * day, zero-filled, written as Parquet partitioned by key type.
+ */
+export function mergeSeriesSql(
+  partials: readonly string[],
+  keyTypes: readonly KeyType[],
+  outDir: string,
+): string {
+  const source = `read_parquet([${partials.map(literal).join(', ')}])`;
+  const keyed = keyTypes
+    .map(
+      (k) => `SELECT ${literal(k)} AS key_type, ${keyColumn[k]} AS key, date, user_id, views, carts, removes,
+        purchases, revenue, price_sum, price_n FROM ${source}
+      WHERE ${keyColumn[k]} IS NOT NULL AND ${keyColumn[k]} <> ''`,
+    )
+    .join('\nUNION ALL\n');
+  return `COPY (
+    WITH per_user AS (
+      SELECT key_type, key, date, user_id, sum(views) AS views, sum(carts) AS carts, sum(removes) AS removes,
+        sum(purchases) AS purchases, sum(revenue) AS revenue, sum(price_sum) AS price_sum, sum(price_n) AS price_n
+      FROM (${keyed}) GROUP BY key_type, key, date, user_id
+    ),
+    daily AS (
+      SELECT key_type, key, date, sum(views)::BIGINT AS views, sum(carts)::BIGINT AS carts,
+        sum(removes)::BIGINT AS removes, sum(purchases)::BIGINT AS purchases, sum(revenue)::DOUBLE AS revenue,
+        (sum(price_sum) / nullif(sum(price_n), 0))::DOUBLE AS price_mean, count(*)::BIGINT AS users
+      FROM per_user GROUP BY key_type, key, date
+    ),
+    days AS (
+      SELECT key_type, key, unnest(generate_series(min(date), max(date), INTERVAL 1 DAY))::DATE AS date
+      FROM daily GROUP BY key_type, key
+    )
+    SELECT d.key_type, d.key, d.date, coalesce(v.views, 0) AS views, coalesce(v.carts, 0) AS carts,
+      coalesce(v.removes, 0) AS removes, coalesce(v.purchases, 0) AS purchases,
+      coalesce(v.revenue, 0)::DOUBLE AS revenue, v.price_mean, coalesce(v.users, 0) AS users
+    FROM days d LEFT JOIN daily v USING (key_type, key, date)
+    ORDER BY d.key_type, d.key, d.date
+  ) TO ${literal(outDir)} (FORMAT parquet, PARTITION_BY (key_type), OVERWRITE_OR_IGNORE true)`;
+}
+
+/** Version of the ETL code: schema version plus a hash of the SQL it runs. */
+export const ETL_CODE_VERSION = `etl-${SCHEMA_VERSION}+${createHash('sha256')
+  .update(
+    [
+      stageScanSql('IN', 'rej', 'tbl'),
+      rejectedLinesSql('rej'),
+      stageQuarantineSql('tbl', 'rej', 'Q'),
+      stagePartialsSql('tbl', 'P'),
+      mergeSeriesSql(['P'], ['product_id', 'category_code', 'brand'], 'OUT'),
+    ].join('\n'),
+  )
+  .digest('hex')
+  .slice(0, 12)}`;
