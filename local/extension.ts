@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from './clock.js';
+import type { AuthLevel } from './config/keys.js';
 import type { FunctionInvoker } from './core/invoker.js';
-import type { FunctionRegistry } from './core/registry.js';
+import type { FunctionRegistry, RegisteredFunction } from './core/registry.js';
 import type { HostLogger } from './log.js';
 
 /** host.json as the local host reads it (only what it uses is typed). */
@@ -36,6 +37,8 @@ export interface HostContext {
   stateDir: string;
   /** The system key for `/runtime/webhooks/{name}` (e.g. `durabletask_extension`), created on first use. */
   systemKey(name: string): string;
+  /** True when `key` (from `x-functions-key` or `?code=`) grants `level` access (keys file in stateDir). */
+  authorize(level: AuthLevel, key: string | undefined): boolean;
 }
 
 /**
@@ -54,4 +57,9 @@ export interface HostExtension {
   stop?(): void | Promise<void>;
   /** One line per function this extension owns, for the start-up listing (like `func start`). */
   describe?(functionName: string): string | undefined;
+  /**
+   * Runs a function by hand for `POST /admin/functions/{name}` (body `{"input": ...}`). Without it the host
+   * passes `input` as the trigger's string value.
+   */
+  manualInvoke?(fn: RegisteredFunction, input: string | undefined): Promise<void>;
 }

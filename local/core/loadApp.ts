@@ -9,8 +9,11 @@ export class AppLoadError extends Error {
   readonly code = 'APP_LOAD_FAILED';
 }
 
-/** Reads package.json `main` (a path or a glob, as the Node worker accepts) and returns the files to load. */
-export async function resolveEntryPoints(appDir: string): Promise<string[]> {
+/**
+ * Reads package.json `main` (a path or a glob, as the Node worker accepts) and returns the files to load.
+ * `mainOverride` replaces `main` (the CLI uses it to load TypeScript sources under tsx without a build).
+ */
+export async function resolveEntryPoints(appDir: string, mainOverride?: string): Promise<string[]> {
   const packagePath = path.join(appDir, 'package.json');
   let pkg: { main?: unknown };
   try {
@@ -18,6 +21,7 @@ export async function resolveEntryPoints(appDir: string): Promise<string[]> {
   } catch (err) {
     throw new AppLoadError(`Cannot read ${packagePath}: ${(err as Error).message}`);
   }
+  if (mainOverride) pkg.main = mainOverride;
   if (typeof pkg.main !== 'string' || pkg.main.length === 0) {
     throw new AppLoadError(`${packagePath} has no "main" entry: set it to the app's entry file or a glob.`);
   }
