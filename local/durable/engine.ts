@@ -76,6 +76,7 @@ export interface DurableEngineOptions {
 }
 
 const controlVisibilitySeconds = 30;
+const maxEventsPerEpisode = 200;
 
 /** One orchestration instance in memory. */
 class InstanceActor {
@@ -165,6 +166,55 @@ class InstanceActor {
     }
   }
 
+  /** Id of the task a completion event closes, if it is one. */
+  #completionKey(event: HistoryEvent): number | undefined {
+    const key = event.EventType === EventType.TimerFired ? event.TimerId : event.TaskScheduledId;
+    return typeof key === 'number' ? key : undefined;
+  }
+
+  /**
+   * Whether a queued message can join the episode being built. Messages whose handling makes the SDK take
+   * ids on its own (retry attempts and retry timers) only ever lead an episode: the host numbers those
+   * ids before the new actions, which is the SDK's order only when nothing ran before them.
+   */
+  #canJoin(item: InboxItem, taken: Set<number>): boolean {
+    if (item.executionId && item.executionId !== this.executionId) return false;
+    const type = item.event.EventType;
+    if (type === EventType.EventRaised) return true;
+    if (
+      type !== EventType.TaskCompleted &&
+      type !== EventType.TaskFailed &&
+      type !== EventType.TimerFired &&
+      type !== EventType.SubOrchestrationInstanceCompleted &&
+      type !== EventType.SubOrchestrationInstanceFailed
+    ) {
+      return false;
+    }
+    const key = this.#completionKey(item.event);
+    if (key === undefined || taken.has(key)) return false;
+    const open = this.state.book.open[key];
+    return open !== undefined && open.retryGroup === undefined;
+  }
+
+  #takeBatch(first: InboxItem): InboxItem[] {
+    const batch = [first];
+    if (first.event.EventType === EventType.ExecutionStarted) return batch;
+    const taken = new Set<number>();
+    const firstKey = this.#completionKey(first.event);
+    if (firstKey !== undefined) taken.add(firstKey);
+    while (
+      this.inbox.length > 0 &&
+      batch.length < maxEventsPerEpisode &&
+      this.#canJoin(this.inbox[0]!, taken)
+    ) {
+      const next = this.inbox.shift()!;
+      const key = this.#completionKey(next.event);
+      if (key !== undefined) taken.add(key);
+      batch.push(next);
+    }
+    return batch;
+  }
+
   #ack(item: InboxItem): void {
     if (item.receipt) this.#receipts.push(item.receipt);
     this.scheduleCommit();
@@ -180,7 +230,7 @@ class InstanceActor {
         this.state.stash.push(event);
         return this.#ack(item);
       }
-      return this.#episode(item);
+      return this.#episode([item]);
     }
     if (terminalStatuses.has(status)) return this.#ack(item);
     if (event.EventType === EventType.ExecutionTerminated) return this.#terminate(item);
@@ -209,7 +259,7 @@ class InstanceActor {
       const key = event.EventType === EventType.TimerFired ? event.TimerId : event.TaskScheduledId;
       if (typeof key !== 'number' || !this.state.book.open[key]) return this.#ack(item);
     }
-    return this.#episode(item);
+    return this.#episode(this.#takeBatch(item));
   }
 
   #hasStarted(): boolean {
@@ -242,13 +292,13 @@ class InstanceActor {
     }
   }
 
-  async #episode(item: InboxItem): Promise<void> {
+  async #episode(batch: InboxItem[]): Promise<void> {
+    const item = batch[0]!;
     const engine = this.engine;
     const fn = engine.registry.find(this.name);
     const now = engine.clock.now();
     const started = performance.now();
-    const newEvents: HistoryEvent[] = [events.orchestratorStarted(now)];
-    newEvents.push(item.event);
+    const newEvents: HistoryEvent[] = [events.orchestratorStarted(now), ...batch.map((b) => b.event)];
     const started0 = this.history.find((e) => e.EventType === EventType.ExecutionStarted) ?? item.event;
     const allEvents = [...this.history, ...newEvents];
     let result: { state: OrchestratorState } | { crash: string };
@@ -263,7 +313,7 @@ class InstanceActor {
     for (const e of newEvents) this.history.push(e);
 
     const book = this.state.book;
-    const scheduled: ScheduledWork[] = applyDeliveredEvent(book, item.event, now);
+    const scheduled: ScheduledWork[] = batch.flatMap((b) => applyDeliveredEvent(book, b.event, now));
     let outcome: RuntimeStatus = 'Running';
     let output: string | null = null;
     let failure: FailureDetails | undefined;
@@ -326,7 +376,7 @@ class InstanceActor {
 
     if (continueAsNew) this.#continueAsNew(continueAsNew.input, now);
     else for (const work of scheduled) engine.startWork(this, work);
-    this.#ack(item);
+    for (const b of batch) this.#ack(b);
   }
 
   async #invoke(

@@ -72,7 +72,9 @@ export async function startDurableHost(
       }
       await new Promise((r) => setTimeout(r, 20));
     }
-    throw new Error(`Instance ${instanceId} did not reach ${statuses.join('/')}: last status ${JSON.stringify(last)}`);
+    throw new Error(
+      `Instance ${instanceId} did not reach ${statuses.join('/')}: last status ${JSON.stringify(last)}`,
+    );
   };
   return {
     host,
@@ -82,7 +84,11 @@ export async function startDurableHost(
     call,
     waitFor,
     async start(name, input, instanceId) {
-      const res = await call('POST', `${durablePrefix}/orchestrators/${name}${instanceId ? `/${instanceId}` : ''}`, input);
+      const res = await call(
+        'POST',
+        `${durablePrefix}/orchestrators/${name}${instanceId ? `/${instanceId}` : ''}`,
+        input,
+      );
       if (res.status !== 202) throw new Error(`start ${name} answered ${res.status}: ${res.text}`);
       return (res.body as { id: string }).id;
     },
