@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { InferenceError, InjectedFaultError, InvalidInputError, statusOf } from './errors.js';
 import type { ForecastModelServer } from './model-server.js';
 import { defaultMaxBatchKeys, makeScoreRequestParser } from './schema.js';
@@ -31,9 +31,9 @@ export function buildInferenceApp(options: InferenceAppOptions): FastifyInstance
   const random = options.random ?? Math.random;
   const app = Fastify({
     logger: options.logger ?? false,
-    disableRequestLogging: true,
+    // One log line per request (onResponse below) instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: 4 * 1024 * 1024,
-    requestIdLogLabel: 'requestId',
     genReqId: (req) => {
       const given = req.headers['x-request-id'] ?? req.headers['x-ms-client-request-id'];
       return typeof given === 'string' && given.length > 0 && given.length <= 128 ? given : randomUUID();
@@ -50,6 +50,16 @@ export function buildInferenceApp(options: InferenceAppOptions): FastifyInstance
         undefined,
       );
     }
+  });
+
+  // Keep-alive callers (the endpoint router) would hold the server open after close(): answers sent
+  // while closing carry `Connection: close`, so each connection ends after its in-flight request.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
   });
 
   app.addHook('onResponse', async (request, reply) => {

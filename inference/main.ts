@@ -9,6 +9,7 @@ import { InferenceError } from './errors.js';
 import { ForecastModelServer } from './model-server.js';
 
 const exitCodeOnBadStart = 2;
+const shutdownGraceMs = 30_000;
 
 async function main(): Promise<void> {
   let config;
@@ -52,6 +53,11 @@ async function main(): Promise<void> {
     closing = true;
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
     server.beginDrain();
+    const hardStop = setTimeout(() => {
+      app.log.error({ graceMs: shutdownGraceMs }, 'in-flight requests did not finish in time; exiting');
+      process.exit(1);
+    }, shutdownGraceMs);
+    hardStop.unref();
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, {
+  LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
@@ -114,7 +115,7 @@ export function buildRouterApp(source: RouterSource, options: RouterOptions = {}
   const servedBy = new WeakMap<FastifyRequest, LocalDeployment>();
   const app = Fastify({
     logger: options.logger ?? false,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 4 * 1024 * 1024,
     genReqId: (req) => {
       const given = req.headers['x-request-id'] ?? req.headers['x-ms-client-request-id'];
