@@ -33,14 +33,20 @@ export const durablePrefix = '/runtime/webhooks/durabletask';
 
 /** Starts the fixture app on a fresh in-memory Azurite (or the given storage) with the durable extension. */
 export async function startDurableHost(
-  options: { clock?: Clock; storage?: HostStorageOption; hubName?: string; collectStats?: boolean } = {},
+  options: {
+    clock?: Clock;
+    storage?: HostStorageOption;
+    hubName?: string;
+    collectStats?: boolean;
+    appDir?: string;
+  } = {},
 ): Promise<DurableTestHost> {
   const clock = options.clock ?? new ManualClock('2026-03-02T08:00:00.000Z');
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'durable-host-'));
   const logger = createMemoryLogger();
   const durable = createDurableExtension({ clock, collectStats: options.collectStats ?? false });
   const host = await LocalHost.start({
-    appDir: fixtureAppDir,
+    appDir: options.appDir ?? fixtureAppDir,
     port: 0,
     clock,
     extensions: [durable],
