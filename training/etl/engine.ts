@@ -46,7 +46,10 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       try {
         await connection.run(sql);
       } finally {
-        if (process.env.ETL_DEBUG_SQL) console.error(`[etl] ${((performance.now() - t0) / 1000).toFixed(2)}s ${sql.slice(0, 60).replace(/\s+/g, ' ')}`);
+        if (process.env.ETL_DEBUG_SQL)
+          console.error(
+            `[etl] ${((performance.now() - t0) / 1000).toFixed(2)}s ${sql.slice(0, 60).replace(/\s+/g, ' ')}`,
+          );
         if (timer) clearInterval(timer);
       }
     },

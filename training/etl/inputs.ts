@@ -19,7 +19,7 @@ export async function resolveInputs(inputs: string | readonly string[]): Promise
   const files = new Set<string>();
   for (const pattern of patterns) {
     if (isDynamicPattern(pattern)) {
-      const matches = await glob(pattern, { absolute: false, onlyFiles: true, expandDirectories: false });
+      const matches = await glob(pattern, { absolute: true, onlyFiles: true, expandDirectories: false });
       if (matches.length === 0) throw new EtlInputError('NOT_FOUND', pattern, 'the pattern matches no file');
       for (const m of matches) files.add(m);
     } else {

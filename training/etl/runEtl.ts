@@ -89,7 +89,7 @@ export async function runEtl(options: RunEtlOptions): Promise<EtlReport> {
       const dir = join(work, PARTIALS_DIR, input.sha256);
       let stats = await reuseStage(join(outDir, PARTIALS_DIR, input.sha256), dir);
       const cached = stats !== undefined;
-      stats ??= await stageFile(engine, input, dir, String(i), (percent) => emit({ percent }));
+      stats ??= await stageFile(engine, input, dir, work, String(i), (percent) => emit({ percent }));
       checkQuarantineShare(input.file, stats, maxQuarantineShare);
       staged.push({ input, stats, cached, dir });
       emit({

@@ -12,6 +12,12 @@ const SCHEMA_VERSION = '1';
 /** A SQL string literal. */
 export const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 
+/**
+ * Prices are exact decimals so sums do not depend on the order parallel threads add them in: the same
+ * input gives bit-identical revenue and price_mean on every run.
+ */
+const PRICE_TYPE = 'DECIMAL(18, 4)';
+
 const eventTypeList = EVENT_TYPES.map(literal).join(', ');
 
 /**
@@ -20,7 +26,7 @@ const eventTypeList = EVENT_TYPES.map(literal).join(', ');
  * its exact text. The source never quotes, so quoting is off and any quote character marks broken quoting.
  */
 function readRaw(file: string, rejects: string): string {
-  return `read_csv(${literal(file)}, header = true, auto_detect = false, delim = ',', quote = '', escape = '',
+  return `read_csv(${literal(file)}, compression = 'none', header = true, auto_detect = false, delim = ',', quote = '', escape = '',
     new_line = '\\n', timestampformat = ${literal(EVENT_TIME_FORMAT)}, max_line_size = 1048576,
     columns = {'event_time': 'TIMESTAMP', 'event_type': 'VARCHAR', 'product_id': 'BIGINT',
       'category_id': 'BIGINT', 'category_code': 'VARCHAR', 'brand': 'VARCHAR', 'price': 'VARCHAR',
@@ -41,8 +47,8 @@ const rowReason = `CASE
     WHEN event_type IS NULL OR event_type NOT IN (${eventTypeList}) THEN 'unknown_event_type'
     WHEN product_id IS NULL THEN 'missing_product_id'
     WHEN user_id IS NULL THEN 'missing_user_id'
-    WHEN price IS NOT NULL AND NOT coalesce(isfinite(TRY_CAST(price AS DOUBLE)), false) THEN 'bad_price'
-    WHEN TRY_CAST(price AS DOUBLE) < 0 THEN 'negative_price'
+    WHEN price IS NOT NULL AND TRY_CAST(price AS ${PRICE_TYPE}) IS NULL THEN 'bad_price'
+    WHEN TRY_CAST(price AS ${PRICE_TYPE}) < 0 THEN 'negative_price'
   END`;
 
 /**
@@ -62,7 +68,7 @@ export function stageScanSql(file: string, rejects: string, table: string): stri
       hash(event_type, category_id, category_code, brand, price, user_session) AS row_hash,
       CASE WHEN reason IS NOT NULL THEN ${rawLine} END AS raw,
       CASE event_type ${EVENT_TYPES.map((t, i) => `WHEN ${literal(t)} THEN ${i}`).join(' ')} END::UTINYINT AS etype,
-      TRY_CAST(price AS DOUBLE) AS price_value
+      TRY_CAST(price AS ${PRICE_TYPE}) AS price_value
     FROM (SELECT *, ${rowReason} AS reason FROM ${readRaw(file, rejects)})
   )
   GROUP BY event_time, product_id, user_id, row_hash`;
@@ -86,9 +92,11 @@ export function rejectedLinesSql(rejects: string): string {
 }
 
 /** Quarantine rows of one file: reader rejects plus rows that parsed but are invalid (one per copy). */
-export function stageQuarantineSql(table: string, rejects: string, out: string): string {
+export function stageQuarantineSql(table: string, rejects: string, emptyLines: number, out: string): string {
   return `COPY (
     SELECT line, reason, raw FROM ${rejects}_lines
+    UNION ALL
+    SELECT NULL::BIGINT AS line, 'empty_line' AS reason, '' AS raw FROM range(${emptyLines})
     UNION ALL
     SELECT NULL::BIGINT AS line, reason, raw FROM ${table}, range(copies) WHERE reason IS NOT NULL
     ORDER BY line NULLS LAST, reason, raw
@@ -184,7 +192,7 @@ export const ETL_CODE_VERSION = `etl-${SCHEMA_VERSION}+${createHash('sha256')
     [
       stageScanSql('IN', 'rej', 'tbl'),
       rejectedLinesSql('rej'),
-      stageQuarantineSql('tbl', 'rej', 'Q'),
+      stageQuarantineSql('tbl', 'rej', 0, 'Q'),
       stagePartialsSql('tbl', 'P'),
       mergeSeriesSql(['P'], ['product_id', 'category_code', 'brand'], 'OUT'),
     ].join('\n'),

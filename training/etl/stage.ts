@@ -1,7 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EtlError, EtlInputError } from './errors.js';
 import { type Engine } from './engine.js';
+import { type FeedResult, openFeed } from './feed.js';
 import { type InputFile } from './inputs.js';
 import { type StageStats } from './report.js';
 import {
@@ -32,31 +33,46 @@ export async function stageFile(
   engine: Engine,
   input: InputFile,
   stageDir: string,
+  scratchDir: string,
   tag: string,
   onPercent?: (percent: number) => void,
 ): Promise<StageStats> {
   await mkdir(stageDir, { recursive: true });
   const table = `staged_${tag}`;
   const rejects = `rejects_${tag}`;
+  const feed = await openFeed(input.file, join(scratchDir, `input-${tag}.csv`));
+  let fed: FeedResult;
   try {
-    await engine.run(stageScanSql(input.file, rejects, table), onPercent);
-  } catch (cause) {
-    const message = (cause as Error).message;
-    if (/out of memory|could not allocate|disk (is )?full|no space/i.test(message)) {
-      throw new EtlError('ENGINE_FAILED', `${input.file}: DuckDB ran out of resources: ${message}`, {
-        cause,
-        transient: true,
-      });
+    try {
+      await engine.run(stageScanSql(feed.path, rejects, table), onPercent);
+    } catch (cause) {
+      feed.abort();
+      await feed.done.catch(() => undefined);
+      throw scanError(input.file, cause);
     }
-    throw new EtlInputError('CORRUPT_INPUT', input.file, `cannot be read as clickstream CSV: ${message}`, {
-      cause,
+    fed = await feed.done.catch((cause: unknown) => {
+      throw new EtlInputError('CORRUPT_INPUT', input.file, `cannot decompress: ${(cause as Error).message}`, {
+        cause,
+      });
     });
+  } finally {
+    await rm(feed.path, { force: true });
   }
   await engine.run(rejectedLinesSql(rejects));
-  const quarantineFile = join(stageDir, STAGE_FILES.quarantine);
-  await engine.run(stageQuarantineSql(table, rejects, quarantineFile));
-  await engine.run(stagePartialsSql(table, join(stageDir, STAGE_FILES.partials)));
   const [counts] = await engine.rows(stageStatsSql(table, rejects));
+  const seen = num(counts?.parsed_rows) + num(counts?.rejected_lines);
+  // Lines the reader skipped without a reject (blank lines) are quarantined too: nothing goes unaccounted.
+  const dataLines = Math.max(0, fed.lines - 1);
+  const emptyLines = dataLines - seen;
+  if (emptyLines < 0) {
+    throw new EtlError(
+      'ENGINE_FAILED',
+      `${input.file}: the reader saw ${seen} rows but the file has ${dataLines}`,
+    );
+  }
+  const quarantineFile = join(stageDir, STAGE_FILES.quarantine);
+  await engine.run(stageQuarantineSql(table, rejects, emptyLines, quarantineFile));
+  await engine.run(stagePartialsSql(table, join(stageDir, STAGE_FILES.partials)));
   const byReason = await engine.rows(quarantineByReasonSql(quarantineFile));
   for (const name of [table, `${rejects}_lines`, `${rejects}_errors`, `${rejects}_scans`]) {
     await engine.run(`DROP TABLE IF EXISTS ${name}`);
@@ -68,7 +84,7 @@ export async function stageFile(
   const stats: StageStats = {
     etlCodeVersion: ETL_CODE_VERSION,
     sha256: input.sha256,
-    rowsRead: num(counts?.parsed_rows) + num(counts?.rejected_lines),
+    rowsRead: dataLines,
     rowsAccepted,
     rowsQuarantined,
     quarantinedByReason,
@@ -84,4 +100,15 @@ export async function stageFile(
   }
   await writeFile(join(stageDir, STAGE_FILES.stats), `${JSON.stringify(stats, null, 2)}\n`);
   return stats;
+}
+
+function scanError(file: string, cause: unknown): EtlError {
+  const message = (cause as Error).message;
+  if (/out of memory|could not allocate|disk (is )?full|no space/i.test(message)) {
+    return new EtlError('ENGINE_FAILED', `${file}: DuckDB ran out of resources: ${message}`, {
+      cause,
+      transient: true,
+    });
+  }
+  return new EtlInputError('CORRUPT_INPUT', file, `cannot be read as clickstream CSV: ${message}`, { cause });
 }

@@ -1,0 +1,349 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateClickstream, type GenerateSummary } from '../data/generator.js';
+import { EVENT_TYPES, SOURCE_HEADER } from '../data/schema.js';
+import { EtlInputError, type EtlReport, runEtl } from './index.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'etl-test-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Rows of a DuckDB query, as plain JS values. */
+async function query(sql: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    return (await connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+interface RefDay {
+  views: number;
+  carts: number;
+  removes: number;
+  purchases: number;
+  revenue: number;
+  priceSum: number;
+  priceN: number;
+  users: Set<string>;
+}
+
+/** Why the reference rejects a raw line, or undefined when it is valid (written independently of the ETL). */
+function referenceReason(line: string): string | undefined {
+  if (line.includes('"')) return 'broken_quoting';
+  const f = line.split(',');
+  if (f.length !== 9) return 'wrong_column_count';
+  const [time = '', type = '', , , , , price = ''] = f;
+  const t = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) UTC$/.exec(time);
+  if (!t || Number.isNaN(Date.parse(`${t[1]}T${t[2]}Z`))) return 'bad_event_time';
+  if (!(EVENT_TYPES as readonly string[]).includes(type)) return 'unknown_event_type';
+  if (price !== '' && !/^-?\d+(\.\d+)?$/.test(price)) return 'bad_price';
+  if (Number(price) < 0) return 'negative_price';
+  return undefined;
+}
+
+/** A straightforward reference ETL over the raw lines: dedup, aggregate per key type, key and day. */
+function referenceEtl(lines: readonly string[]) {
+  const quarantine: string[] = [];
+  const valid = new Set<string>();
+  let validCopies = 0;
+  for (const line of lines) {
+    const reason = referenceReason(line);
+    if (reason) quarantine.push(`${reason}|${line}`);
+    else {
+      valid.add(line);
+      validCopies++;
+    }
+  }
+  const series = new Map<string, RefDay>();
+  for (const line of valid) {
+    const [time = '', type = '', product = '', , code = '', brand = '', priceText = '', user = ''] =
+      line.split(',');
+    const date = time.slice(0, 10);
+    const price = priceText === '' ? null : Number(priceText);
+    for (const [keyType, key] of [
+      ['product_id', product],
+      ['category_code', code],
+      ['brand', brand],
+    ] as const) {
+      if (key === '') continue;
+      const id = `${keyType}|${key}|${date}`;
+      const day = series.get(id) ?? {
+        views: 0,
+        carts: 0,
+        removes: 0,
+        purchases: 0,
+        revenue: 0,
+        priceSum: 0,
+        priceN: 0,
+        users: new Set<string>(),
+      };
+      if (type === 'view') day.views++;
+      if (type === 'cart') day.carts++;
+      if (type === 'remove_from_cart') day.removes++;
+      if (type === 'purchase') {
+        day.purchases++;
+        day.revenue += price ?? 0;
+      }
+      if (price !== null && price > 0) {
+        day.priceSum += price;
+        day.priceN++;
+      }
+      day.users.add(user);
+      series.set(id, day);
+    }
+  }
+  return {
+    quarantine: quarantine.sort(),
+    series,
+    accepted: valid.size,
+    duplicates: validCopies - valid.size,
+  };
+}
+
+const seriesRows = (out: string): Promise<Record<string, unknown>[]> =>
+  query(`SELECT key_type, key, date::VARCHAR AS date, views, carts, removes, purchases, revenue, price_mean, users
+    FROM read_parquet('${out}/series/*/*.parquet', hive_partitioning = true) ORDER BY key_type, key, date`);
+
+describe('runEtl on generated data with dirty rows', () => {
+  let summary: GenerateSummary;
+  let report: EtlReport;
+  let lines: string[];
+  let out: string;
+
+  beforeAll(async () => {
+    summary = await generateClickstream({
+      days: 6,
+      products: 150,
+      eventsPerDay: 1200,
+      seed: 21,
+      dirty: 0.03,
+      duplicateRate: 0.01,
+      out: join(dir, 'dirty', '2019-Oct.csv.gz'),
+    });
+    lines = gunzipSync(await readFile(summary.out))
+      .toString('utf8')
+      .split('\n')
+      .slice(1, -1);
+    out = join(dir, 'out-dirty');
+    report = await runEtl({ inputs: join(dir, 'dirty', '*.csv.gz'), outDir: out });
+  });
+
+  it('accounts for every row read: accepted + duplicates + quarantined', () => {
+    expect(report.rowsRead).toBe(lines.length);
+    expect(report.rowsRead).toBe(summary.rows);
+    expect(report.rowsAccepted + report.duplicatesRemoved + report.rowsQuarantined).toBe(report.rowsRead);
+    const byReason = Object.values(report.quarantinedByReason).reduce((a, b) => a + b, 0);
+    expect(byReason).toBe(report.rowsQuarantined);
+    const ref = referenceEtl(lines);
+    expect(report.rowsAccepted).toBe(ref.accepted);
+    expect(report.duplicatesRemoved).toBe(ref.duplicates);
+    expect(report.duplicatesRemoved).toBeGreaterThanOrEqual(summary.duplicateRows);
+  });
+
+  it('quarantines every injected malformed row with the reason it was injected for', async () => {
+    expect(report.quarantinedByReason).toEqual(summary.malformedByKind);
+    const rows = await query(
+      `SELECT reason, raw, source_file FROM read_parquet('${out}/quarantine/*.parquet')`,
+    );
+    expect(rows.length).toBe(summary.malformedRows);
+    expect(rows.map((r) => `${String(r.reason)}|${String(r.raw)}`).sort()).toEqual(
+      referenceEtl(lines).quarantine,
+    );
+    expect(new Set(rows.map((r) => r.source_file))).toEqual(new Set([join(dir, 'dirty', '2019-Oct.csv.gz')]));
+  });
+
+  it('writes aggregates equal to an independent computation, zero-filling days without activity', async () => {
+    const ref = referenceEtl(lines).series;
+    const rows = await seriesRows(out);
+    const keyTypes = new Set(rows.map((r) => r.key_type));
+    expect(keyTypes).toEqual(new Set(['product_id', 'category_code', 'brand']));
+    let zeroDays = 0;
+    for (const r of rows) {
+      const want = ref.get(`${String(r.key_type)}|${String(r.key)}|${String(r.date)}`);
+      if (!want) {
+        zeroDays++;
+        expect(r).toMatchObject({
+          views: 0n,
+          carts: 0n,
+          removes: 0n,
+          purchases: 0n,
+          revenue: 0,
+          price_mean: null,
+          users: 0n,
+        });
+        continue;
+      }
+      expect(r).toMatchObject({
+        views: BigInt(want.views),
+        carts: BigInt(want.carts),
+        removes: BigInt(want.removes),
+        purchases: BigInt(want.purchases),
+        users: BigInt(want.users.size),
+      });
+      expect(r.revenue as number).toBeCloseTo(want.revenue, 6);
+      if (want.priceN === 0) expect(r.price_mean).toBeNull();
+      else expect(r.price_mean as number).toBeCloseTo(want.priceSum / want.priceN, 6);
+    }
+    expect(rows.length - zeroDays).toBe(ref.size);
+    expect(zeroDays).toBeGreaterThan(0);
+    // One row per key per calendar day, first to last active day, no gaps.
+    const spans =
+      await query(`SELECT key_type, key, count(*) AS n, (max(date) - min(date) + 1)::BIGINT AS span
+      FROM read_parquet('${out}/series/*/*.parquet', hive_partitioning = true) GROUP BY ALL HAVING n <> span`);
+    expect(spans).toEqual([]);
+    expect(report.keys.product_id).toBe(
+      new Set(rows.filter((r) => r.key_type === 'product_id').map((r) => r.key)).size,
+    );
+    expect(report.dateRange).toEqual({ first: summary.firstDate, last: summary.lastDate });
+    expect(report.seriesRows).toBe(rows.length);
+  });
+
+  it('writes the contract column types', async () => {
+    const columns = await query(
+      `DESCRIBE SELECT * FROM read_parquet('${out}/series/key_type=brand/*.parquet', hive_partitioning = false)`,
+    );
+    expect(Object.fromEntries(columns.map((c) => [c.column_name, c.column_type]))).toEqual({
+      key: 'VARCHAR',
+      date: 'DATE',
+      views: 'BIGINT',
+      carts: 'BIGINT',
+      removes: 'BIGINT',
+      purchases: 'BIGINT',
+      revenue: 'DOUBLE',
+      price_mean: 'DOUBLE',
+      users: 'BIGINT',
+    });
+    const onDisk = JSON.parse(await readFile(join(out, 'etl-report.json'), 'utf8')) as EtlReport;
+    expect(onDisk.datasetVersion).toBe(report.datasetVersion);
+    expect(onDisk.inputs[0]?.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('runEtl incrementally over monthly files', () => {
+  it('re-processes only the new month and gives the same series as a fresh run', async () => {
+    const monthly = join(dir, 'monthly');
+    const base = { products: 30, eventsPerDay: 600, days: 4 };
+    await generateClickstream({
+      ...base,
+      seed: 1,
+      startDate: '2019-10-01',
+      out: join(monthly, '2019-Oct.csv.gz'),
+    });
+    const out = join(dir, 'out-incremental');
+    const first = await runEtl({
+      inputs: join(monthly, '*.csv.gz'),
+      outDir: out,
+      keyTypes: ['category_code'],
+    });
+    const octPartials = join(out, 'partials', first.inputs[0]?.sha256 ?? '', 'partials.parquet');
+    const inodeBefore = (await stat(octPartials)).ino;
+
+    await generateClickstream({
+      ...base,
+      seed: 2,
+      startDate: '2019-10-05',
+      out: join(monthly, '2019-Nov.csv.gz'),
+    });
+    const second = await runEtl({
+      inputs: join(monthly, '*.csv.gz'),
+      outDir: out,
+      keyTypes: ['category_code'],
+    });
+    expect(second.inputs.map((i) => [i.file.endsWith('Nov.csv.gz'), i.cached])).toEqual([
+      [true, false],
+      [false, true],
+    ]);
+    expect((await stat(octPartials)).ino).toBe(inodeBefore);
+
+    const fresh = await runEtl({
+      inputs: join(monthly, '*.csv.gz'),
+      outDir: join(dir, 'out-fresh'),
+      keyTypes: ['category_code'],
+    });
+    expect(fresh.inputs.every((i) => !i.cached)).toBe(true);
+    expect(await seriesRows(out)).toEqual(await seriesRows(join(dir, 'out-fresh')));
+    expect(second.datasetVersion).toBe(fresh.datasetVersion);
+    expect(second.datasetVersion).not.toBe(first.datasetVersion);
+    expect({ ...second, inputs: [], durationMs: 0 }).toEqual({ ...fresh, inputs: [], durationMs: 0 });
+  });
+});
+
+describe('runEtl on bad inputs', () => {
+  const bad = async (name: string, content: Buffer | string): Promise<string> => {
+    const file = join(dir, 'bad', name);
+    await mkdir(join(dir, 'bad'), { recursive: true });
+    await writeFile(file, content);
+    return file;
+  };
+  const goodLine =
+    '2019-10-01 00:00:04 UTC,view,44600062,2103807459595387724,,shiseido,35.79,541312140,72d76fde-8bb3-4e00-8c23-a032dfed738c';
+
+  it.each([
+    ['empty file', 'empty.csv.gz', Buffer.alloc(0), 'EMPTY_FILE'],
+    ['gzip of nothing', 'nothing.csv.gz', gzipSync(''), 'EMPTY_FILE'],
+    ['header only', 'header.csv.gz', gzipSync(`${SOURCE_HEADER}\n`), 'HEADER_ONLY'],
+    ['wrong schema', 'other.csv.gz', gzipSync('order_id,amount\n1,2.5\n'), 'WRONG_SCHEMA'],
+    ['not gzip at all', 'plain.csv.gz', `${SOURCE_HEADER}\n${goodLine}\n`, 'CORRUPT_INPUT'],
+    [
+      'rows all malformed',
+      'junk.csv.gz',
+      gzipSync(`${SOURCE_HEADER}\n${'x,y\n'.repeat(20)}`),
+      'NO_VALID_ROWS',
+    ],
+    [
+      'mostly malformed',
+      'mostly.csv.gz',
+      gzipSync(`${SOURCE_HEADER}\n${goodLine}\n${'x,y\n'.repeat(5)}`),
+      'MOSTLY_MALFORMED',
+    ],
+  ])('%s fails with a clear error naming the file and leaves no output', async (_, name, content, code) => {
+    const file = await bad(name, content);
+    const out = join(dir, `out-${name}`);
+    const error = await runEtl({ inputs: file, outDir: out }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EtlInputError);
+    expect(error).toMatchObject({ code, file });
+    expect((error as Error).message).toContain(file);
+    await expect(stat(out)).rejects.toThrow();
+    expect((await readdir(dir)).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('fails on a truncated gzip and keeps the previous good output intact', async () => {
+    const good = await generateClickstream({
+      days: 2,
+      products: 20,
+      eventsPerDay: 3000,
+      seed: 4,
+      out: join(dir, 'bad', 'whole.csv.gz'),
+    });
+    const out = join(dir, 'out-keep');
+    const before = await runEtl({ inputs: good.out, outDir: out });
+    const bytes = await readFile(good.out);
+    const file = await bad('truncated.csv.gz', bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    const error = await runEtl({ inputs: file, outDir: out }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EtlInputError);
+    expect(error).toMatchObject({ code: 'CORRUPT_INPUT', file });
+    const kept = JSON.parse(await readFile(join(out, 'etl-report.json'), 'utf8')) as EtlReport;
+    expect(kept.datasetVersion).toBe(before.datasetVersion);
+    expect((await readdir(dir)).filter((f) => f.includes('.tmp-') || f.includes('.old-'))).toEqual([]);
+  });
+
+  it('fails when a pattern matches nothing', async () => {
+    await expect(
+      runEtl({ inputs: join(dir, 'nowhere', '*.csv.gz'), outDir: join(dir, 'x') }),
+    ).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+  });
+});
