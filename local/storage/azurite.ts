@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { HostLogger } from '../log.js';
@@ -242,14 +243,16 @@ export async function storageReachable(
   endpoints: { blob: string; queue: string; table: string },
   timeoutMs = 1500,
 ): Promise<boolean> {
-  const probe = async (url: string) => {
-    try {
-      await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  // node:http without an agent: no keep-alive socket is left behind to delay Azurite's shutdown
+  const probe = (url: string) =>
+    new Promise<boolean>((resolve) => {
+      const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
+        res.resume();
+        resolve(true);
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', () => resolve(false));
+    });
   const results = await Promise.all([probe(endpoints.blob), probe(endpoints.queue), probe(endpoints.table)]);
   return results.every(Boolean);
 }
