@@ -1,0 +1,720 @@
+/**
+ * Histogram-based gradient-boosted regression trees (the LightGBM / XGBoost "hist" method), written by
+ * hand in typed arrays because no maintained GBDT exists on npm. Leaf-wise growth with histogram
+ * subtraction, quantile binning with a missing-value bin, L2 / Poisson / Tweedie objectives, per-tree
+ * feature sampling from a seeded PRNG, and early stopping on a validation set.
+ */
+
+/** Loss the trees minimise. Poisson and Tweedie use a log link (raw score = log of the prediction). */
+export type Objective = 'l2' | 'poisson' | 'tweedie';
+
+/** Hyper-parameters; defaults follow common LightGBM settings. */
+export interface GbdtParams {
+  objective: Objective;
+  /** Tweedie variance power p in (1, 2). */
+  tweedieVariancePower: number;
+  learningRate: number;
+  maxTrees: number;
+  maxLeaves: number;
+  maxDepth: number;
+  minDataInLeaf: number;
+  minSumHessian: number;
+  lambdaL2: number;
+  /** Value bins per feature (bin 0 is reserved for missing values). */
+  maxBins: number;
+  /** Share of features each tree may split on. */
+  featureFraction: number;
+  /** Stop when the validation error has not improved for this many trees. */
+  earlyStoppingRounds: number;
+  seed: number;
+}
+
+/** Default hyper-parameters. */
+export const DEFAULT_GBDT_PARAMS: GbdtParams = {
+  objective: 'l2',
+  tweedieVariancePower: 1.5,
+  learningRate: 0.08,
+  maxTrees: 300,
+  maxLeaves: 31,
+  maxDepth: 8,
+  minDataInLeaf: 20,
+  minSumHessian: 1e-3,
+  lambdaL2: 1,
+  maxBins: 255,
+  featureFraction: 0.8,
+  earlyStoppingRounds: 30,
+  seed: 1,
+};
+
+/** A row-major feature matrix with targets and optional sample weights. */
+export interface Dataset {
+  readonly x: Float32Array;
+  readonly rows: number;
+  readonly cols: number;
+  readonly y: Float32Array;
+  readonly weight?: Float32Array;
+}
+
+/** One tree; a child index < 0 is a leaf, ~child indexes leafValue. Missing values go left. */
+export interface TreeJson {
+  feature: number[];
+  threshold: number[];
+  left: number[];
+  right: number[];
+  leafValue: number[];
+}
+
+/** A fitted model as stored in model.json. */
+export interface GbdtModelJson {
+  objective: Objective;
+  featureCount: number;
+  baseScore: number;
+  trees: TreeJson[];
+}
+
+/** Per-tree training record. */
+export interface GbdtIteration {
+  tree: number;
+  validError: number | null;
+}
+
+/** Result of a fit. */
+export interface GbdtFit {
+  model: GbdtModelJson;
+  /** Trees kept (the best validation iteration when early stopping ran). */
+  bestIteration: number;
+  /** Validation WAPE-style error at the best iteration, null without a validation set. */
+  bestValidError: number | null;
+  history: GbdtIteration[];
+}
+
+/** Thrown for inputs the trainer cannot use. */
+export class GbdtInputError extends Error {
+  readonly code = 'GBDT_INPUT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'GbdtInputError';
+  }
+}
+
+/** A threshold below every finite value: such a split sends only missing values left. */
+const MISSING_ONLY = -Number.MAX_VALUE;
+/** XGBoost's default max_delta_step for Poisson, keeps early log-link steps from exploding. */
+const POISSON_MAX_DELTA_STEP = 0.7;
+const BIN_SAMPLE_ROWS = 200_000;
+
+/** mulberry32: small, fast, seedable PRNG so every fit is reproducible per seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Upper bin edges per feature: a finite x goes to bin 1 + (first i with x ≤ edges[i]). */
+export function computeBinEdges(data: Dataset, maxBins: number): Float64Array[] {
+  const { rows, cols, x } = data;
+  const step = Math.max(1, Math.floor(rows / BIN_SAMPLE_ROWS));
+  const edges: Float64Array[] = [];
+  const sample = new Float64Array(Math.ceil(rows / step));
+  for (let f = 0; f < cols; f++) {
+    let n = 0;
+    for (let r = 0; r < rows; r += step) {
+      const v = x[r * cols + f] as number;
+      if (!Number.isNaN(v)) sample[n++] = v;
+    }
+    const sorted = sample.subarray(0, n).sort();
+    const distinct: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const v = sorted[i] as number;
+      if (distinct.length === 0 || v !== distinct[distinct.length - 1]) distinct.push(v);
+    }
+    let cuts: number[];
+    if (distinct.length <= maxBins) {
+      cuts = distinct;
+    } else {
+      cuts = [];
+      for (let b = 1; b <= maxBins; b++) {
+        const v = sorted[Math.min(n - 1, Math.floor((b * n) / maxBins) - 1)] as number;
+        if (cuts.length === 0 || v > (cuts[cuts.length - 1] as number)) cuts.push(v);
+      }
+    }
+    // Midpoints between cut values generalise to unseen values; the last bin is open-ended.
+    const featureEdges = new Float64Array(Math.max(1, cuts.length));
+    for (let i = 0; i < cuts.length - 1; i++)
+      featureEdges[i] = ((cuts[i] as number) + (cuts[i + 1] as number)) / 2;
+    featureEdges[featureEdges.length - 1] = Number.POSITIVE_INFINITY;
+    edges.push(featureEdges);
+  }
+  return edges;
+}
+
+/** Maps every value to its bin (0 = missing), row-major like the input. */
+export function binMatrix(data: Pick<Dataset, 'x' | 'rows' | 'cols'>, edges: Float64Array[]): Uint8Array {
+  const { rows, cols, x } = data;
+  const bins = new Uint8Array(rows * cols);
+  for (let f = 0; f < cols; f++) {
+    const e = edges[f] as Float64Array;
+    const last = e.length - 1;
+    for (let r = 0; r < rows; r++) {
+      const i = r * cols + f;
+      const v = x[i] as number;
+      if (Number.isNaN(v)) continue;
+      let lo = 0;
+      let hi = last;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (v <= (e[mid] as number)) hi = mid;
+        else lo = mid + 1;
+      }
+      bins[i] = lo + 1;
+    }
+  }
+  return bins;
+}
+
+interface SplitCandidate {
+  gain: number;
+  feature: number;
+  bin: number;
+  leftG: number;
+  leftH: number;
+  leftCount: number;
+}
+
+interface GrowingLeaf {
+  start: number;
+  end: number;
+  depth: number;
+  sumG: number;
+  sumH: number;
+  hist: Float64Array;
+  best: SplitCandidate | null;
+  /** Where this leaf hangs: parent node index and side, or -1 for the root. */
+  parent: number;
+  isLeft: boolean;
+}
+
+/** Converts raw scores to predictions for the objective. */
+export function transformRaw(objective: Objective, raw: number): number {
+  return objective === 'l2' ? raw : Math.exp(raw);
+}
+
+function computeGradients(
+  params: GbdtParams,
+  y: Float32Array,
+  weight: Float32Array | undefined,
+  raw: Float64Array,
+  grad: Float64Array,
+  hess: Float64Array,
+): void {
+  const n = y.length;
+  const p = params.tweedieVariancePower;
+  for (let i = 0; i < n; i++) {
+    const w = weight ? (weight[i] as number) : 1;
+    const yi = y[i] as number;
+    const s = raw[i] as number;
+    if (params.objective === 'l2') {
+      grad[i] = w * (s - yi);
+      hess[i] = w;
+    } else if (params.objective === 'poisson') {
+      grad[i] = w * (Math.exp(s) - yi);
+      hess[i] = w * Math.exp(s + POISSON_MAX_DELTA_STEP);
+    } else {
+      const a = Math.exp((1 - p) * s);
+      const b = Math.exp((2 - p) * s);
+      grad[i] = w * (-yi * a + b);
+      hess[i] = w * (-yi * (1 - p) * a + (2 - p) * b);
+    }
+  }
+}
+
+function initialScore(params: GbdtParams, data: Dataset): number {
+  let sumWy = 0;
+  let sumW = 0;
+  for (let i = 0; i < data.rows; i++) {
+    const w = data.weight ? (data.weight[i] as number) : 1;
+    sumWy += w * (data.y[i] as number);
+    sumW += w;
+  }
+  const mean = sumW > 0 ? sumWy / sumW : 0;
+  return params.objective === 'l2' ? mean : Math.log(Math.max(mean, 1e-6));
+}
+
+/** Weighted absolute error over weighted actuals: WAPE when y is the scaled target and w the scale. */
+function weightedAbsoluteError(objective: Objective, data: Dataset, raw: Float64Array): number {
+  let err = 0;
+  let total = 0;
+  for (let i = 0; i < data.rows; i++) {
+    const w = data.weight ? (data.weight[i] as number) : 1;
+    const yi = data.y[i] as number;
+    err += w * Math.abs(yi - transformRaw(objective, raw[i] as number));
+    total += w * Math.abs(yi);
+  }
+  return total > 0 ? err / total : err;
+}
+
+/** Fits boosted trees on `train`, early-stopping on `valid` when given. */
+export function fitGbdt(
+  train: Dataset,
+  options: Partial<GbdtParams> = {},
+  valid?: Dataset,
+  onIteration?: (iteration: GbdtIteration) => void,
+): GbdtFit {
+  const params: GbdtParams = { ...DEFAULT_GBDT_PARAMS, ...options };
+  validateInput(train, params, valid);
+  const { rows, cols } = train;
+  const edges = computeBinEdges(train, params.maxBins);
+  const columns = transposeBins(binMatrix(train, edges), rows, cols);
+  const orderedGrad = new Float64Array(rows);
+  const orderedHess = new Float64Array(rows);
+  const validBins = valid ? binMatrix(valid, edges) : null;
+  const random = seededRandom(params.seed);
+  const baseScore = initialScore(params, train);
+  const raw = new Float64Array(rows).fill(baseScore);
+  const validRaw = valid ? new Float64Array(valid.rows).fill(baseScore) : null;
+  const grad = new Float64Array(rows);
+  const hess = new Float64Array(rows);
+  const order = new Uint32Array(rows);
+  const scratch = new Uint32Array(rows);
+  const histSize = cols * 256 * 2; // gradient and hessian per bin
+  const trees: TreeJson[] = [];
+  const binTrees: BinTree[] = [];
+  const history: GbdtIteration[] = [];
+  let bestIteration = 0;
+  let bestValidError =
+    valid && validRaw ? weightedAbsoluteError(params.objective, valid, validRaw) : Infinity;
+  const histPool: Float64Array[] = [];
+  const takeHist = (): Float64Array => histPool.pop()?.fill(0) ?? new Float64Array(histSize);
+
+  for (let t = 0; t < params.maxTrees; t++) {
+    computeGradients(params, train.y, train.weight, raw, grad, hess);
+    const features = sampleFeatures(cols, params.featureFraction, random);
+    for (let i = 0; i < rows; i++) order[i] = i;
+    const tree = growTree(
+      params,
+      columns,
+      rows,
+      features,
+      grad,
+      hess,
+      order,
+      scratch,
+      orderedGrad,
+      orderedHess,
+      takeHist,
+      histPool,
+    );
+    // Leaves own contiguous ranges of `order`, so updating training scores needs no traversal.
+    for (const leaf of tree.leaves) {
+      for (let i = leaf.start; i < leaf.end; i++) {
+        const r = order[i] as number;
+        raw[r] = (raw[r] as number) + leaf.value;
+      }
+    }
+    const binTree = tree.binTree;
+    binTrees.push(binTree);
+    trees.push(toTreeJson(binTree, edges));
+    let validError: number | null = null;
+    if (valid && validBins && validRaw) {
+      for (let r = 0; r < valid.rows; r++)
+        validRaw[r] = (validRaw[r] as number) + predictBinTree(binTree, validBins, r * cols);
+      validError = weightedAbsoluteError(params.objective, valid, validRaw);
+      if (validError < bestValidError - 1e-12) {
+        bestValidError = validError;
+        bestIteration = t + 1;
+      }
+    } else {
+      bestIteration = t + 1;
+    }
+    const iteration = { tree: t + 1, validError };
+    history.push(iteration);
+    onIteration?.(iteration);
+    if (valid && t + 1 - bestIteration >= params.earlyStoppingRounds) break;
+    if (tree.leaves.length === 1 && tree.leaves[0]?.value === 0) break;
+  }
+  return {
+    model: {
+      objective: params.objective,
+      featureCount: cols,
+      baseScore,
+      trees: trees.slice(0, bestIteration),
+    },
+    bestIteration,
+    bestValidError: valid ? bestValidError : null,
+    history,
+  };
+}
+
+function validateInput(train: Dataset, params: GbdtParams, valid?: Dataset): void {
+  if (train.rows === 0) throw new GbdtInputError('training set is empty');
+  if (train.x.length !== train.rows * train.cols || train.y.length !== train.rows)
+    throw new GbdtInputError('training matrix, targets and row count disagree');
+  if (valid && valid.cols !== train.cols) throw new GbdtInputError('validation set has another column count');
+  if (params.maxBins < 2 || params.maxBins > 255) throw new GbdtInputError('maxBins must be in 2…255');
+  if (params.objective !== 'l2') {
+    for (let i = 0; i < train.rows; i++)
+      if ((train.y[i] as number) < 0) throw new GbdtInputError(`${params.objective} needs targets ≥ 0`);
+  }
+}
+
+/** The features one tree may use, ascending; a seeded partial shuffle picks them. */
+function sampleFeatures(cols: number, fraction: number, random: () => number): Int32Array {
+  const ids = Array.from({ length: cols }, (_, i) => i);
+  if (fraction >= 1) return Int32Array.from(ids);
+  const keep = Math.max(1, Math.round(cols * fraction));
+  for (let i = 0; i < keep; i++) {
+    const j = i + Math.floor(random() * (cols - i));
+    const chosen = ids[j] as number;
+    ids[j] = ids[i] as number;
+    ids[i] = chosen;
+  }
+  return Int32Array.from(ids.slice(0, keep)).sort();
+}
+
+/** A tree over bins, used during training (and for the validation set). */
+interface BinTree {
+  feature: Int32Array;
+  bin: Int32Array;
+  left: Int32Array;
+  right: Int32Array;
+  leafValue: Float64Array;
+}
+
+function predictBinTree(tree: BinTree, bins: Uint8Array, rowOffset: number): number {
+  let node = 0;
+  if (tree.feature.length === 0) return tree.leafValue[0] as number;
+  for (;;) {
+    const f = tree.feature[node] as number;
+    const next =
+      (bins[rowOffset + f] as number) <= (tree.bin[node] as number) ? tree.left[node] : tree.right[node];
+    if ((next as number) < 0) return tree.leafValue[~(next as number)] as number;
+    node = next as number;
+  }
+}
+
+function toTreeJson(tree: BinTree, edges: Float64Array[]): TreeJson {
+  const threshold = Array.from(tree.bin, (bin, node) => {
+    if (bin === 0) return MISSING_ONLY;
+    return (edges[tree.feature[node] as number] as Float64Array)[bin - 1] as number;
+  });
+  return {
+    feature: Array.from(tree.feature),
+    threshold,
+    left: Array.from(tree.left),
+    right: Array.from(tree.right),
+    leafValue: Array.from(tree.leafValue),
+  };
+}
+
+/**
+ * Feature by feature over column-major bins: one feature's 256-bin histogram stays in L1 cache, and
+ * rows in a leaf stay ascending (stable partition), so bin reads walk forward through memory.
+ * Gradients are gathered into leaf order first (LightGBM's "ordered gradients").
+ */
+function buildHistogram(
+  hist: Float64Array,
+  columns: Uint8Array,
+  rows: number,
+  features: Int32Array,
+  grad: Float64Array,
+  hess: Float64Array,
+  order: Uint32Array,
+  start: number,
+  end: number,
+  orderedGrad: Float64Array,
+  orderedHess: Float64Array,
+): void {
+  const n = end - start;
+  for (let i = 0; i < n; i++) {
+    const r = order[start + i] as number;
+    orderedGrad[i] = grad[r] as number;
+    orderedHess[i] = hess[r] as number;
+  }
+  for (let k = 0; k < features.length; k++) {
+    const f = features[k] as number;
+    const column = columns.subarray(f * rows, (f + 1) * rows);
+    const base = f << 9;
+    for (let i = 0; i < n; i++) {
+      const j = base + ((column[order[start + i] as number] as number) << 1);
+      hist[j] = (hist[j] as number) + (orderedGrad[i] as number);
+      hist[j + 1] = (hist[j + 1] as number) + (orderedHess[i] as number);
+    }
+  }
+}
+
+/** Bins in column-major order (feature f's rows at f·rows …), for histogram building. */
+function transposeBins(bins: Uint8Array, rows: number, cols: number): Uint8Array {
+  const columns = new Uint8Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    for (let f = 0; f < cols; f++) columns[f * rows + r] = bins[base + f] as number;
+  }
+  return columns;
+}
+
+function findBestSplit(
+  params: GbdtParams,
+  hist: Float64Array,
+  features: Int32Array,
+  sumG: number,
+  sumH: number,
+  count: number,
+): SplitCandidate | null {
+  const lambda = params.lambdaL2;
+  const parentScore = (sumG * sumG) / (sumH + lambda);
+  // Like LightGBM, bins hold no row counts: a side's count is estimated from its hessian share.
+  const countPerHessian = count / sumH;
+  let best: SplitCandidate | null = null;
+  for (let k = 0; k < features.length; k++) {
+    const f = features[k] as number;
+    let gl = 0;
+    let hl = 0;
+    const base = (f << 8) << 1;
+    for (let b = 0; b < 255; b++) {
+      const j = base + (b << 1);
+      gl += hist[j] as number;
+      hl += hist[j + 1] as number;
+      const cl = hl * countPerHessian;
+      if (cl < params.minDataInLeaf || hl < params.minSumHessian) continue;
+      const hr = sumH - hl;
+      if (count - cl < params.minDataInLeaf || hr < params.minSumHessian) break;
+      const gr = sumG - gl;
+      const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore;
+      if (gain > 1e-12 && (best === null || gain > best.gain)) {
+        best = { gain, feature: f, bin: b, leftG: gl, leftH: hl, leftCount: Math.round(cl) };
+      }
+    }
+  }
+  return best;
+}
+
+function growTree(
+  params: GbdtParams,
+  columns: Uint8Array,
+  rows: number,
+  features: Int32Array,
+  grad: Float64Array,
+  hess: Float64Array,
+  order: Uint32Array,
+  scratch: Uint32Array,
+  orderedGrad: Float64Array,
+  orderedHess: Float64Array,
+  takeHist: () => Float64Array,
+  histPool: Float64Array[],
+): { binTree: BinTree; leaves: { start: number; end: number; value: number }[] } {
+  let sumG = 0;
+  let sumH = 0;
+  for (let i = 0; i < rows; i++) {
+    sumG += grad[i] as number;
+    sumH += hess[i] as number;
+  }
+  const rootHist = takeHist();
+  buildHistogram(rootHist, columns, rows, features, grad, hess, order, 0, rows, orderedGrad, orderedHess);
+  const root: GrowingLeaf = {
+    start: 0,
+    end: rows,
+    depth: 0,
+    sumG,
+    sumH,
+    hist: rootHist,
+    best: null,
+    parent: -1,
+    isLeft: false,
+  };
+  root.best = findBestSplit(params, rootHist, features, sumG, sumH, rows);
+  const leaves: GrowingLeaf[] = [root];
+  const feature: number[] = [];
+  const bin: number[] = [];
+  const left: number[] = [];
+  const right: number[] = [];
+
+  while (leaves.length < params.maxLeaves) {
+    let pick = -1;
+    for (let i = 0; i < leaves.length; i++) {
+      const candidate = (leaves[i] as GrowingLeaf).best;
+      if (
+        candidate &&
+        (pick < 0 || candidate.gain > ((leaves[pick] as GrowingLeaf).best as SplitCandidate).gain)
+      )
+        pick = i;
+    }
+    if (pick < 0) break;
+    const leaf = leaves[pick] as GrowingLeaf;
+    const split = leaf.best as SplitCandidate;
+    // Stable in-place partition keeps row order, hence results, independent of history.
+    let l = leaf.start;
+    let s = 0;
+    const splitColumn = columns.subarray(split.feature * rows, (split.feature + 1) * rows);
+    for (let i = leaf.start; i < leaf.end; i++) {
+      const r = order[i] as number;
+      if ((splitColumn[r] as number) <= split.bin) order[l++] = r;
+      else scratch[s++] = r;
+    }
+    order.set(scratch.subarray(0, s), l);
+    const node = feature.length;
+    feature.push(split.feature);
+    bin.push(split.bin);
+    left.push(0);
+    right.push(0);
+    if (leaf.parent >= 0) (leaf.isLeft ? left : right)[leaf.parent] = node;
+    const leftLeaf: GrowingLeaf = {
+      start: leaf.start,
+      end: l,
+      depth: leaf.depth + 1,
+      sumG: split.leftG,
+      sumH: split.leftH,
+      hist: leaf.hist,
+      best: null,
+      parent: node,
+      isLeft: true,
+    };
+    const rightLeaf: GrowingLeaf = {
+      start: l,
+      end: leaf.end,
+      depth: leaf.depth + 1,
+      sumG: leaf.sumG - split.leftG,
+      sumH: leaf.sumH - split.leftH,
+      hist: leaf.hist,
+      best: null,
+      parent: node,
+      isLeft: false,
+    };
+    // Histogram subtraction: build the smaller child, derive the larger from the parent.
+    const [small, large] =
+      leftLeaf.end - leftLeaf.start <= rightLeaf.end - rightLeaf.start
+        ? [leftLeaf, rightLeaf]
+        : [rightLeaf, leftLeaf];
+    const smallHist = takeHist();
+    buildHistogram(
+      smallHist,
+      columns,
+      rows,
+      features,
+      grad,
+      hess,
+      order,
+      small.start,
+      small.end,
+      orderedGrad,
+      orderedHess,
+    );
+    const parentHist = leaf.hist;
+    for (let k = 0; k < features.length; k++) {
+      const from = (features[k] as number) << 9;
+      for (let i = from; i < from + 512; i++)
+        parentHist[i] = (parentHist[i] as number) - (smallHist[i] as number);
+    }
+    small.hist = smallHist;
+    large.hist = parentHist;
+    for (const child of [leftLeaf, rightLeaf]) {
+      child.best =
+        child.depth < params.maxDepth
+          ? findBestSplit(params, child.hist, features, child.sumG, child.sumH, child.end - child.start)
+          : null;
+    }
+    leaves.splice(pick, 1, leftLeaf, rightLeaf);
+  }
+
+  const leafValue = new Float64Array(leaves.length);
+  const out: { start: number; end: number; value: number }[] = [];
+  leaves.forEach((leaf, i) => {
+    const value = (-leaf.sumG / (leaf.sumH + params.lambdaL2)) * params.learningRate;
+    leafValue[i] = value;
+    out.push({ start: leaf.start, end: leaf.end, value });
+    if (leaf.parent >= 0) (leaf.isLeft ? left : right)[leaf.parent] = ~i;
+    histPool.push(leaf.hist);
+  });
+  return {
+    binTree: {
+      feature: Int32Array.from(feature),
+      bin: Int32Array.from(bin),
+      left: Int32Array.from(left),
+      right: Int32Array.from(right),
+      leafValue,
+    },
+    leaves: out,
+  };
+}
+
+/** A model flattened into typed arrays for fast scoring. */
+export interface CompiledGbdt {
+  readonly objective: Objective;
+  readonly featureCount: number;
+  readonly baseScore: number;
+  readonly roots: Int32Array;
+  readonly feature: Int32Array;
+  readonly threshold: Float64Array;
+  readonly left: Int32Array;
+  readonly right: Int32Array;
+  /** Leaf values of all trees; a tree's leaf i is at leafBase[tree] + i. */
+  readonly leafValue: Float64Array;
+  readonly leafBase: Int32Array;
+}
+
+/** Flattens a stored model for prediction. */
+export function compileGbdt(model: GbdtModelJson): CompiledGbdt {
+  const nodes = model.trees.reduce((n, t) => n + t.feature.length, 0);
+  const leafCount = model.trees.reduce((n, t) => n + t.leafValue.length, 0);
+  const compiled = {
+    objective: model.objective,
+    featureCount: model.featureCount,
+    baseScore: model.baseScore,
+    roots: new Int32Array(model.trees.length),
+    feature: new Int32Array(nodes),
+    threshold: new Float64Array(nodes),
+    left: new Int32Array(nodes),
+    right: new Int32Array(nodes),
+    leafValue: new Float64Array(leafCount),
+    leafBase: new Int32Array(model.trees.length),
+  };
+  let nodeBase = 0;
+  let leafBase = 0;
+  model.trees.forEach((tree, t) => {
+    // A root of -1 marks a single-leaf tree.
+    compiled.roots[t] = tree.feature.length === 0 ? -1 : nodeBase;
+    compiled.leafBase[t] = leafBase;
+    for (let i = 0; i < tree.feature.length; i++) {
+      compiled.feature[nodeBase + i] = tree.feature[i] as number;
+      compiled.threshold[nodeBase + i] = tree.threshold[i] as number;
+      const l = tree.left[i] as number;
+      const r = tree.right[i] as number;
+      compiled.left[nodeBase + i] = l < 0 ? l : l + nodeBase;
+      compiled.right[nodeBase + i] = r < 0 ? r : r + nodeBase;
+    }
+    compiled.leafValue.set(tree.leafValue, leafBase);
+    nodeBase += tree.feature.length;
+    leafBase += tree.leafValue.length;
+  });
+  return compiled;
+}
+
+/** Prediction (on the objective's scale) for the row starting at x[offset]. */
+export function predictRow(model: CompiledGbdt, x: Float32Array, offset: number): number {
+  let raw = model.baseScore;
+  const { roots, feature, threshold, left, right, leafValue, leafBase } = model;
+  for (let t = 0; t < roots.length; t++) {
+    let node = roots[t] as number;
+    if (node < 0) {
+      raw += leafValue[leafBase[t] as number] as number;
+      continue;
+    }
+    for (;;) {
+      const v = x[offset + (feature[node] as number)] as number;
+      const next =
+        Number.isNaN(v) || v <= (threshold[node] as number)
+          ? (left[node] as number)
+          : (right[node] as number);
+      if (next < 0) {
+        raw += leafValue[(leafBase[t] as number) + ~next] as number;
+        break;
+      }
+      node = next;
+    }
+  }
+  return transformRaw(model.objective, raw);
+}
