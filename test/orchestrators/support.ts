@@ -109,3 +109,24 @@ export async function raise(
   const res = await t.call('POST', `${durablePrefix}/instances/${instanceId}/raiseEvent/${event}`, data);
   if (res.status !== 202) throw new Error(`raiseEvent ${event} answered ${res.status}: ${res.text}`);
 }
+
+/** Fires durable timers as they are armed until `done` holds (real-time bounded). */
+export async function driveUntil(
+  clock: ManualClock,
+  done: () => Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error('condition not reached while firing timers');
+    const due = clock.nextDue();
+    if (due) clock.advanceTo(due);
+    await new Promise((r) => setTimeout(r, 15));
+  }
+}
+
+/** The runtime status of an instance, or undefined when it does not exist. */
+export async function runtimeStatus(t: DurableTestHost, instanceId: string): Promise<string | undefined> {
+  const res = await t.call('GET', `${durablePrefix}/instances/${instanceId}`);
+  return res.status === 404 ? undefined : (res.body as { runtimeStatus: string }).runtimeStatus;
+}
