@@ -49,6 +49,8 @@ export class LocalDeployment {
   inFlight = 0;
   private instances: InferenceInstance[] = [];
   private pending: InferenceInstance[] = [];
+  /** The set whose failure failed provisioning, kept (stopped) so state and logs can show why. */
+  private failedSet: InferenceInstance[] = [];
   private retiredCrashes = 0;
   private cursor = 0;
   private generation = 0;
@@ -72,6 +74,7 @@ export class LocalDeployment {
     this.spec = spec;
     this.provisioningState = this.instances.length === 0 ? 'Creating' : 'Updating';
     this.error = undefined;
+    this.failedSet = [];
     this.pending = this.launchSet(spec);
   }
 
@@ -147,7 +150,7 @@ export class LocalDeployment {
 
   /** A read-only snapshot. */
   view(): DeploymentView {
-    const views = [...this.instances, ...this.pending].map((instance) => instance.view());
+    const views = [...this.instances, ...this.pending, ...this.failedSet].map((instance) => instance.view());
     return {
       name: this.name,
       provisioningState: this.provisioningState,
@@ -190,6 +193,7 @@ export class LocalDeployment {
     if (failed) {
       this.error = `instance ${failed.id}: ${failed.lastError ?? 'failed'}`;
       this.pending = [];
+      this.failedSet = set;
       for (const instance of set) void this.retire(instance);
       this.settle('Failed');
       return;
