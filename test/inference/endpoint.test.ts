@@ -147,7 +147,12 @@ describe('local managed online endpoint', () => {
 
   it('loses no request while traffic moves under steady load', async () => {
     await manager.setTraffic(endpoint, { blue: 100 });
-    const moves = [{ blue: 50, green: 50 }, { green: 100 }, { blue: 10, green: 90 }, { blue: 100, green: 0 }];
+    const moves: Record<string, number>[] = [
+      { blue: 50, green: 50 },
+      { green: 100 },
+      { blue: 10, green: 90 },
+      { blue: 100, green: 0 },
+    ];
     let sent = 0;
     let movesDone = false;
     const answers: Answer[] = [];
