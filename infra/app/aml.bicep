@@ -65,7 +65,6 @@ resource containerRegistry 'Microsoft.ContainerRegistry/registries@2023-07-01' =
   }
   properties: {
     adminUserEnabled: false
-    anonymousPullEnabled: false
     publicNetworkAccess: 'Enabled'
   }
 }
@@ -159,7 +158,6 @@ resource onlineEndpointCreate 'Microsoft.MachineLearningServices/workspaces/onli
   name: endpointName
   location: location
   tags: union(tags, { Component: 'inference' })
-  kind: 'Managed'
   identity: {
     type: 'SystemAssigned'
   }

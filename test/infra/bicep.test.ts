@@ -6,6 +6,7 @@ import {
   resourcesOf,
   textOf,
   tokenize,
+  undeclaredReferences,
   valueAt,
 } from './bicep.js';
 
@@ -127,5 +128,23 @@ describe('bicep reader', () => {
     expect(() => parseBicep('resource r = {}')).toThrow(/line 1: string expected/);
     expect(() => parseBicep('var o = {\n  a: 1\n')).toThrow(/unterminated object/);
     expect(() => tokenize('/* never closed')).toThrow(/unterminated block comment/);
+  });
+});
+
+describe('undeclaredReferences', () => {
+  it('finds names used but never declared, in expressions and interpolations', () => {
+    const source = [
+      'param known string',
+      "var a = '${known}-${unknownInString}'",
+      'var b = union(known, missingVar)',
+      "var c = filter(list, item => item.kind == 'x')",
+      'var list = [for (n, i) in range(0, 2): { key: n, at: i, other: typo.prop }]',
+      "resource r 'T/x@2020-01-01' = { name: known, properties: { ref: r.id, cond: known ? known : known } }",
+    ].join('\n');
+    expect(undeclaredReferences(source).map((m) => `${m.name}@${m.line}`)).toEqual([
+      'unknownInString@2',
+      'missingVar@3',
+      'typo@5',
+    ]);
   });
 });

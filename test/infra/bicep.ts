@@ -572,3 +572,91 @@ export function declarationOf(
 ): BicepDeclaration | undefined {
   return declarations.find((d) => d.keyword === keyword && d.symbol === symbol);
 }
+
+const NOT_SYMBOLS = new Set([
+  'param',
+  'var',
+  'resource',
+  'module',
+  'output',
+  'existing',
+  'if',
+  'for',
+  'in',
+  'true',
+  'false',
+  'null',
+  'targetScope',
+  'metadata',
+  'import',
+  'type',
+  'func',
+  'string',
+  'int',
+  'bool',
+  'object',
+  'array',
+]);
+
+/**
+ * Identifiers used as values that no declaration, loop variable or lambda parameter of the file defines:
+ * what the Bicep compiler would report as "name does not exist". Property names (after `.`, `::` or before
+ * `:`), function names (before `(`) and decorators are not references.
+ */
+export function undeclaredReferences(source: string): { name: string; line: number }[] {
+  const tokens = tokenize(source);
+  // Identifiers inside string interpolations count as references too.
+  const expanded: Token[] = [];
+  for (const token of tokens) {
+    expanded.push(token);
+    if (token.kind === 'string' && !token.text.startsWith("'''")) {
+      for (const match of token.text.matchAll(/\$\{([^}]*)\}/g)) {
+        expanded.push({ kind: 'punct', text: '(', line: token.line });
+        expanded.push(...tokenize(match[1] ?? '').map((t) => ({ ...t, line: token.line })));
+        expanded.push({ kind: 'punct', text: ')', line: token.line });
+      }
+    }
+  }
+
+  const declared = new Set<string>();
+  const collect = (decls: BicepDeclaration[]) => {
+    for (const d of decls) {
+      declared.add(d.symbol);
+      const body = d.value?.kind === 'for' ? d.value.body : d.value;
+      if (body?.kind === 'object') collectNested(body);
+    }
+  };
+  const collectNested = (object: BicepObject) => {
+    collect(object.resources);
+    for (const value of object.entries.values()) if (value.kind === 'object') collectNested(value);
+  };
+  collect(parseBicep(source));
+  expanded.forEach((token, i) => {
+    const next = expanded[i + 1];
+    // Loop variables: `for x in` / `for (x, i) in`; lambda parameters: `x =>` / `(a, b) =>`.
+    if (token.text === 'for') {
+      for (let j = i + 1; j < expanded.length && expanded[j]?.text !== 'in'; j++) {
+        const t = expanded[j];
+        if (t?.kind === 'ident') declared.add(t.text);
+      }
+    }
+    if (token.kind === 'ident' && next?.text === '=>') declared.add(token.text);
+    if (token.text === '=>' && expanded[i - 1]?.text === ')') {
+      for (let j = i - 2; j >= 0 && expanded[j]?.text !== '('; j--) {
+        const t = expanded[j];
+        if (t?.kind === 'ident') declared.add(t.text);
+      }
+    }
+  });
+
+  const missing: { name: string; line: number }[] = [];
+  expanded.forEach((token, i) => {
+    if (token.kind !== 'ident' || NOT_SYMBOLS.has(token.text) || declared.has(token.text)) return;
+    const prev = expanded[i - 1]?.text;
+    const next = expanded[i + 1]?.text;
+    if (prev === '.' || prev === '.?' || prev === '::' || prev === '@') return;
+    if (next === '(' || next === ':') return;
+    missing.push({ name: token.text, line: token.line });
+  });
+  return missing;
+}

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appSettings, requiredAzureSettings } from '../../functions/settings.js';
-import { declarationOf, type ResolvedResource, textOf, valueAt } from './bicep.js';
+import { declarationOf, type ResolvedResource, textOf, undeclaredReferences, valueAt } from './bicep.js';
 import {
   type BicepSource,
   entryText,
@@ -65,6 +65,24 @@ describe('infra: Bicep sources', () => {
       const call = moduleCallFor(main, `./${file.path}`);
       expect(call, `${file.path} is not deployed by main.bicep`).toBeDefined();
       expect(squash(textOf(valueAt(call?.value, 'scope')))).toBe('rg');
+    }
+  });
+
+  it('references only declared names, as the Bicep compiler requires', () => {
+    for (const file of all) expect(undeclaredReferences(file.text), file.path).toEqual([]);
+  });
+
+  it('reads only outputs that the modules declare', () => {
+    const used = [...main.text.matchAll(/(\w+)\.outputs\.(\w+)/g)];
+    expect(used.length).toBeGreaterThan(20);
+    for (const [, moduleSymbol = '', output = ''] of used) {
+      const call = declarationOf(main.declarations, 'module', moduleSymbol);
+      const file = all.find((s) => `./${s.path}` === call?.type);
+      expect(file, moduleSymbol).toBeDefined();
+      expect(
+        declarationOf(file?.declarations ?? [], 'output', output),
+        `${moduleSymbol}.outputs.${output}`,
+      ).toBeDefined();
     }
   });
 
