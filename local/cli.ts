@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { createDurableExtension } from './durable/index.js';
 import type { HostExtension } from './extension.js';
 import { localEventGridExtension } from './eventgrid/extension.js';
 import { LocalHost, type HostStorageOption } from './host.js';
@@ -80,13 +81,15 @@ async function main(argv: string[]): Promise<number> {
   const storage: HostStorageOption = values.memory ? 'memory' : 'persistent';
   const logger = createLogger(values.log as LogLevelName);
   const entry = values.entry ?? sourceEntryFor(appDir);
-  const extensions: HostExtension[] = [localEventGridExtension()];
+  // Durable Task (orchestrations, activities, /runtime/webhooks/durabletask) and the local Event Grid topic.
+  const extensions: HostExtension[] = [createDurableExtension(), localEventGridExtension()];
 
   const host = await LocalHost.start({
     appDir,
     storage,
     logger,
     extensions,
+    settingsFallbackToSample: true,
     ...(port === undefined ? {} : { port }),
     ...(entry ? { entry } : {}),
     ...(values.state ? { stateDir: path.resolve(values.state) } : {}),

@@ -45,6 +45,8 @@ export interface LocalHostOptions {
   logger?: HostLogger;
   /** Entry file or glob replacing package.json `main` (e.g. `functions/index.ts` under tsx). */
   entry?: string;
+  /** Use `local.settings.json.sample` when `local.settings.json` is missing (the CLI, for a fresh clone). */
+  settingsFallbackToSample?: boolean;
   /** Settings that win over both the environment and local.settings.json (tests). */
   settings?: Record<string, string>;
 }
@@ -121,7 +123,14 @@ export class LocalHost {
     const clock = options.clock ?? new SystemClock();
     const stateDir = path.resolve(options.stateDir ?? path.join(appDir, '.local'));
 
-    const localSettings = await readLocalSettings(appDir);
+    const localSettings = await readLocalSettings(appDir, {
+      fallbackToSample: options.settingsFallbackToSample ?? false,
+    });
+    if (localSettings.source?.endsWith('.sample')) {
+      logger.info('local.settings.json not found: using local.settings.json.sample', {
+        file: localSettings.source,
+      });
+    }
     Object.assign(process.env, options.settings ?? {});
     applySettingsToEnv(localSettings.Values);
     const hostJson = await readHostJson(appDir);

@@ -14,6 +14,8 @@ export class HostConfigError extends Error {
 
 /** local.settings.json as `func` reads it. */
 export interface LocalSettings {
+  /** The file the settings came from; undefined when there was none. */
+  source?: string;
   IsEncrypted?: boolean;
   Values: Record<string, string>;
   Host: { LocalHttpPort?: number; CORS?: string; [setting: string]: unknown };
@@ -32,15 +34,33 @@ async function readJsonIfPresent(file: string): Promise<unknown> {
   return JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;
 }
 
-/** Reads `local.settings.json` from the app folder (absent file → empty settings, as with `func`). */
-export async function readLocalSettings(appDir: string): Promise<LocalSettings> {
-  const file = path.join(appDir, 'local.settings.json');
+/**
+ * Reads `local.settings.json` from the app folder (absent file → empty settings, as with `func`). With
+ * `fallbackToSample`, a fresh clone without it uses the committed `local.settings.json.sample` instead.
+ */
+export async function readLocalSettings(
+  appDir: string,
+  opts: { fallbackToSample?: boolean } = {},
+): Promise<LocalSettings> {
+  const candidates = [
+    'local.settings.json',
+    ...(opts.fallbackToSample ? ['local.settings.json.sample'] : []),
+  ];
   let raw: unknown;
-  try {
-    raw = await readJsonIfPresent(file);
-  } catch (err) {
-    throw new HostConfigError('BAD_LOCAL_SETTINGS', `${file} is not valid JSON: ${(err as Error).message}`);
+  let source: string | undefined;
+  for (const name of candidates) {
+    const file = path.join(appDir, name);
+    try {
+      raw = await readJsonIfPresent(file);
+    } catch (err) {
+      throw new HostConfigError('BAD_LOCAL_SETTINGS', `${file} is not valid JSON: ${(err as Error).message}`);
+    }
+    if (raw !== undefined) {
+      source = file;
+      break;
+    }
   }
+  const file = source ?? path.join(appDir, 'local.settings.json');
   const obj = (raw ?? {}) as Partial<LocalSettings>;
   if (obj.IsEncrypted === true) {
     throw new HostConfigError(
@@ -53,7 +73,12 @@ export async function readLocalSettings(appDir: string): Promise<LocalSettings> 
     // func passes every value as an environment string
     values[key] = typeof value === 'string' ? value : JSON.stringify(value);
   }
-  return { Values: values, Host: obj.Host ?? {}, ConnectionStrings: obj.ConnectionStrings ?? {} };
+  return {
+    ...(source ? { source } : {}),
+    Values: values,
+    Host: obj.Host ?? {},
+    ConnectionStrings: obj.ConnectionStrings ?? {},
+  };
 }
 
 /**
