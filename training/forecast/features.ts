@@ -24,8 +24,11 @@ export const FEATURE_NAMES: readonly string[] = [
   'horizon_day',
   'target_dow',
   'target_day_of_month',
-  'target_is_special',
+  'target_special_rule',
+  'target_special_kind',
+  'target_price_factor',
   'target_days_to_special',
+  'origin_special_days_7',
   ...LAGS.map((lag) => `purchases_lag_${lag}`),
   ...LAGS.map((lag) => `views_lag_${lag}`),
   ...LAGS.map((lag) => `carts_lag_${lag}`),
@@ -116,8 +119,14 @@ export function fillFeatures(
   out[k++] = horizonDay;
   out[k++] = dayOfWeek(targetDay);
   out[k++] = dayOfMonth(targetDay);
-  out[k++] = specialDays.has(targetDay) ? 1 : 0;
+  const special = specialDays.info(targetDay);
+  out[k++] = special.rule;
+  out[k++] = special.kind;
+  out[k++] = special.priceFactor;
   out[k++] = specialDays.daysUntilNext(targetDay, SPECIAL_LOOKAHEAD_DAYS);
+  let recentSpecial = 0;
+  for (let d = 0; d < 7; d++) if (specialDays.has(series.startDay + t - d)) recentSpecial++;
+  out[k++] = recentSpecial;
   for (const lag of LAGS) out[k++] = at(series.purchases, t - lag + 1) / scale;
   for (const lag of LAGS) out[k++] = at(series.views, t - lag + 1) / viewScale;
   for (const lag of LAGS) out[k++] = at(series.carts, t - lag + 1) / cartScale;

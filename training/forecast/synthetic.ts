@@ -1,5 +1,5 @@
-import { builtInSpecialDays } from './calendar.js';
-import { dayOfWeek, yearOf, type EpochDay } from './dates.js';
+import { specialDayAt } from '../data/generator.js';
+import { dayOfWeek, type EpochDay } from './dates.js';
 import { seededRandom } from './models/gbdt.js';
 import { emptySeries, type KeySeries } from './series.js';
 
@@ -35,16 +35,13 @@ export function poissonSample(rate: number, random: () => number): number {
 const WEEKLY = [1.35, 0.85, 0.8, 0.85, 0.95, 1.15, 1.4]; // Sunday … Saturday
 
 /**
- * Daily series with a weekly profile, a slow trend, a 60-day cycle, special-day peaks and price
+ * Daily series with a weekly profile, a slow trend, a 60-day cycle, the store calendar's special-day
+ * uplifts and price
  * elasticity; views and carts move with the underlying demand, so they carry signal too.
  */
 export function syntheticSeries(options: SyntheticOptions): KeySeries[] {
   const random = seededRandom(options.seed);
   const result: KeySeries[] = [];
-  const specials = new Set<number>();
-  for (let y = yearOf(options.startDay); y <= yearOf(options.startDay + options.days); y++) {
-    for (const d of builtInSpecialDays(y)) specials.add(d);
-  }
   for (let k = 0; k < options.keys; k++) {
     const level = (options.level ?? 1) * Math.exp(1 + 3 * random());
     const weeklyAmplitude = 0.5 + random();
@@ -62,7 +59,7 @@ export function syntheticSeries(options: SyntheticOptions): KeySeries[] {
         weekly *
         Math.exp(trend * i) *
         (1 + 0.25 * Math.sin((2 * Math.PI * i) / 60 + phase)) *
-        (specials.has(day) ? 2.2 : 1) *
+        (specialDayAt(day)?.uplift ?? 1) *
         Math.pow(price / referencePrice, -1.5);
       series.purchases[i] = poissonSample(rate, random);
       series.views[i] = poissonSample(rate * 35 * (0.9 + 0.2 * random()), random);
