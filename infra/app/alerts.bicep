@@ -92,7 +92,7 @@ AmlOnlineEndpointTrafficLog
 | where total > 0 and failRate > {MAX_RATE}
 ''', '{ENDPOINT_NAME}', endpointName), '{MAX_RATE}', max5xxRate)
 
-resource endpoint5xxAlert 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = {
+resource endpoint5xxAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   name: 'endpoint-5xx-rate-${endpointName}'
   location: location
   tags: union(tags, { Component: 'alerts' })
@@ -141,7 +141,7 @@ union isfuzzy=true
     | project timestamp, instanceId = tostring(customDimensions.instanceId), saga = name)
 '''
 
-resource sagaFailureAlert 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = {
+resource sagaFailureAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   name: 'saga-failures-${applicationInsightsName}'
   location: location
   tags: union(tags, { Component: 'alerts' })

@@ -7,6 +7,7 @@ import {
   textOf,
   tokenize,
   undeclaredReferences,
+  unusedDeclarations,
   valueAt,
 } from './bicep.js';
 
@@ -146,5 +147,19 @@ describe('undeclaredReferences', () => {
       'missingVar@3',
       'typo@5',
     ]);
+  });
+});
+
+describe('unusedDeclarations', () => {
+  it('lists params and vars nothing reads, counting reads inside interpolations', () => {
+    const source = [
+      'param used string',
+      'param unused string',
+      "param inString string = 'x'",
+      "var v = '${inString}-${used}'",
+      'var dead = 1',
+      'output o string = v',
+    ].join('\n');
+    expect(unusedDeclarations(source)).toEqual(['unused', 'dead']);
   });
 });

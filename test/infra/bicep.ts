@@ -650,13 +650,44 @@ export function undeclaredReferences(source: string): { name: string; line: numb
   });
 
   const missing: { name: string; line: number }[] = [];
-  expanded.forEach((token, i) => {
-    if (token.kind !== 'ident' || NOT_SYMBOLS.has(token.text) || declared.has(token.text)) return;
-    const prev = expanded[i - 1]?.text;
-    const next = expanded[i + 1]?.text;
-    if (prev === '.' || prev === '.?' || prev === '::' || prev === '@') return;
-    if (next === '(' || next === ':') return;
-    missing.push({ name: token.text, line: token.line });
-  });
+  for (const ref of referencesIn(expanded)) {
+    if (!declared.has(ref.name)) missing.push(ref);
+  }
   return missing;
+}
+
+/** Identifiers in value position: not property names, function names, decorators or keywords. */
+function referencesIn(tokens: Token[]): { name: string; line: number }[] {
+  const refs: { name: string; line: number }[] = [];
+  tokens.forEach((token, i) => {
+    if (token.kind !== 'ident' || NOT_SYMBOLS.has(token.text)) return;
+    const prev = tokens[i - 1]?.text;
+    const next = tokens[i + 1]?.text;
+    if (prev === '.' || prev === '.?' || prev === '::' || prev === '@') return;
+    if (next === '(') return;
+    // `name:` right after `{`, `,` or a line break is a property name; `in x:` or `? a : b` read `x`/`a`.
+    const prevToken = tokens[i - 1];
+    const atEntryStart = !prevToken || prevToken.kind === 'newline' || prev === '{' || prev === ',';
+    if (next === ':' && atEntryStart) return;
+    refs.push({ name: token.text, line: token.line });
+  });
+  return refs;
+}
+
+/** Params and vars that nothing in the file reads (the Bicep linter's no-unused-params / no-unused-vars). */
+export function unusedDeclarations(source: string): string[] {
+  const tokens = tokenize(source);
+  const expanded: Token[] = [];
+  for (const token of tokens) {
+    expanded.push(token);
+    if (token.kind === 'string' && !token.text.startsWith("'''")) {
+      for (const match of token.text.matchAll(/\$\{([^}]*)\}/g)) expanded.push(...tokenize(match[1] ?? ''));
+    }
+  }
+  // A declaration's own symbol is followed by its type or `=`, never read there; count the rest.
+  const uses = new Map<string, number>();
+  for (const ref of referencesIn(expanded)) uses.set(ref.name, (uses.get(ref.name) ?? 0) + 1);
+  return parseBicep(source)
+    .filter((d) => (d.keyword === 'param' || d.keyword === 'var') && (uses.get(d.symbol) ?? 0) < 2)
+    .map((d) => d.symbol);
 }

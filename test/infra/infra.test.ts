@@ -4,7 +4,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appSettings, requiredAzureSettings } from '../../functions/settings.js';
-import { declarationOf, type ResolvedResource, textOf, undeclaredReferences, valueAt } from './bicep.js';
+import {
+  declarationOf,
+  type ResolvedResource,
+  textOf,
+  undeclaredReferences,
+  unusedDeclarations,
+  valueAt,
+} from './bicep.js';
 import {
   type BicepSource,
   entryText,
@@ -70,6 +77,10 @@ describe('infra: Bicep sources', () => {
 
   it('references only declared names, as the Bicep compiler requires', () => {
     for (const file of all) expect(undeclaredReferences(file.text), file.path).toEqual([]);
+  });
+
+  it('declares no param or var that nothing reads', () => {
+    for (const file of all) expect(unusedDeclarations(file.text), file.path).toEqual([]);
   });
 
   it('reads only outputs that the modules declare', () => {
