@@ -95,6 +95,9 @@ export class LocalJobRunner {
   readonly #children = new Map<string, ChildProcess>();
   readonly #running = new Map<string, Promise<void>>();
   readonly #cancelRequested = new Set<string>();
+  /** Records of jobs this process runs: every status change goes through this one object, in order. */
+  readonly #live = new Map<string, JobRecord>();
+  readonly #writes = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: LocalJobRunnerDeps) {
     this.#table = new JsonTable<JobRecord>(deps.connectionString, 'amljobs');
@@ -167,7 +170,7 @@ export class LocalJobRunner {
 
   /** Cancels a job: kills its process or stops it before it starts. */
   async cancel(name: string): Promise<JobInfo> {
-    const record = await this.#record(name);
+    const record = this.#live.get(name) ?? (await this.#record(name));
     if (isTerminalJobStatus(record.info.status)) return record.info;
     this.#cancelRequested.add(name);
     const child = this.#children.get(name);
@@ -176,7 +179,9 @@ export class LocalJobRunner {
       killGroup(child, 'SIGTERM');
       return record.info;
     }
-    if (!this.#running.has(name)) {
+    if (this.#running.has(name)) {
+      await this.#setStatus(record, 'CancelRequested');
+    } else {
       // Owned by no live process here (e.g. left by another host): cancel the record directly.
       record.endedAt = this.deps.now().toISOString();
       await this.#setStatus(record, 'Canceled');
@@ -203,19 +208,30 @@ export class LocalJobRunner {
     return found.value;
   }
 
+  /** Saves in call order per job, so a late write never overtakes a newer one. */
   async #save(record: JobRecord): Promise<void> {
-    await this.#table.replace('job', record.info.name, record);
+    const name = record.info.name;
+    const snapshot = structuredClone(record);
+    const write = (this.#writes.get(name) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.#table.replace('job', name, snapshot));
+    this.#writes.set(name, write);
+    await write;
   }
 
   async #setStatus(record: JobRecord, status: JobStatus): Promise<void> {
     const previous = record.info.status;
+    // Once terminal, a job stays so (a late cancel request must not reopen it).
+    if (isTerminalJobStatus(previous)) return;
     record.info.status = status;
     await this.#save(record);
     if (previous !== status) await this.deps.onStatus(record.info, previous);
   }
 
   #start(record: JobRecord): void {
+    this.#live.set(record.info.name, record);
     const run = this.#execute(record).finally(() => {
+      this.#live.delete(record.info.name);
       this.#running.delete(record.info.name);
       this.#children.delete(record.info.name);
       this.#cancelRequested.delete(record.info.name);
@@ -326,6 +342,8 @@ export class LocalJobRunner {
       detached: true,
     });
     this.#children.set(spec.name, child);
+    // A cancel that arrived between 'Running' and the spawn found no process to kill.
+    if (this.#cancelRequested.has(spec.name)) killGroup(child, 'SIGTERM');
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     let timedOut = false;
