@@ -226,6 +226,12 @@ describe('infra: Event Grid subscriptions', () => {
       '/blobServices/default/containers/{RAW_CONTAINER}/blobs/{RAW_PREFIX}',
     );
     expect(blob?.subjectEndsWith).toBe('.csv.gz');
+    // Only complete files: a DFS CreateFile on the lake also emits BlobCreated, with no data yet.
+    const api = blob?.advancedFilters.find((f) => f.key === 'data.api');
+    expect(api?.operatorType).toBe('StringIn');
+    expect(api?.values).toContain('FlushWithClose');
+    expect(api?.values).toContain('PutBlockList');
+    expect(api?.values).not.toContain('CreateFile');
     const storageLoop = subscriptionLoopFor('storage');
     const begins = entryText(storageLoop.body, 'properties.filter.subjectBeginsWith');
     expect(begins).toContain("'{RAW_CONTAINER}',rawContainer");
