@@ -89,6 +89,8 @@ export interface TrainingRunOutput {
   jobs: { etl?: string; train?: string };
   gate?: GateDecision;
   model?: ModelRef;
+  /** The champion the candidate was compared with, if any. */
+  championVersion?: string;
 }
 
 // --- validateDataset ---
@@ -103,6 +105,9 @@ export interface ValidateDatasetOutput {
   blobs: { path: string; bytes: number; etag: string }[];
   /** Dataset version the current champion of `modelName` was trained on, if there is a champion. */
   championDatasetVersion?: string;
+  /** The champion's model artifacts, re-scored by the training job on the same backtest for the gate. */
+  championModelUri?: string;
+  championVersion?: string;
 }
 
 // --- submitJob / getJobStatus / cancelJob ---
@@ -167,8 +172,9 @@ export interface EvaluateGateInput {
 }
 export interface GateCheck {
   name: string;
-  value: number;
-  threshold: number;
+  /** Null when the metric could not be computed (e.g. no non-zero actuals); such a check fails. */
+  value: number | null;
+  threshold: number | null;
   passed: boolean;
 }
 export interface GateDecision {
@@ -231,6 +237,7 @@ export interface EndpointState {
 export interface SmokeTestInput {
   endpointName: string;
   deploymentName: string;
+  model: ModelRef;
   horizon: Horizon;
 }
 export interface SmokeTestOutput {

@@ -188,6 +188,7 @@ export function* releaseSaga(context: df.OrchestrationContext): Generator<df.Tas
     const smoke = (yield call(ActivityName.smokeTest, {
       endpointName: config.endpointName,
       deploymentName: green,
+      model: input.model,
       horizon: 7,
     })) as SmokeTestOutput;
     if (!smoke.passed) throw new RollbackSignal(`smoke test failed: ${smoke.detail}`);

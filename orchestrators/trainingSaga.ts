@@ -117,10 +117,16 @@ export function* trainingSaga(
     steps.begin('train');
     const train = yield* runJob(
       'train',
-      { series, key_type: input.keyType, horizon: String(input.horizon) },
+      {
+        series,
+        key_type: input.keyType,
+        horizon: String(input.horizon),
+        ...(dataset.championModelUri ? { champion: dataset.championModelUri } : {}),
+      },
       dataset.datasetVersion,
     );
     const modelUri = train.outputs.model;
+    if (dataset.championVersion) output.championVersion = dataset.championVersion;
     if (!modelUri)
       throw new StepFailedError('train', `training job ${train.jobName} completed without a "model" output`);
 

@@ -56,7 +56,14 @@ describe('release saga', () => {
     expect(trafficSteps()).toEqual([{ v2: 10, v1: 90 }, { v2: 50, v1: 50 }, { v2: 100, v1: 0 }, { v2: 100 }]);
     // Two analyses per step (600 s bake, 300 s interval).
     expect(output.analyses).toHaveLength(6);
-    expect(callsOf('smokeTest')).toEqual([{ endpointName: 'forecast', deploymentName: 'v2', horizon: 7 }]);
+    expect(callsOf('smokeTest')).toEqual([
+      {
+        endpointName: 'forecast',
+        deploymentName: 'v2',
+        model: { name: 'demand-forecast', version: '2' },
+        horizon: 7,
+      },
+    ]);
     expect(callsOf('deleteDeployment')).toEqual([{ endpointName: 'forecast', deploymentName: 'v1' }]);
     const models = scenario.current.models;
     expect(models.get('2')!.tags.champion).toBe('true');
