@@ -1,0 +1,218 @@
+/**
+ * Inference benchmark (`npm run bench:infer`): through the local managed online endpoint with two
+ * deployments at 90/10 (blue/green, one instance each, request logs on), a loopback autocannon load of
+ * 7-day forecasts for one key. Reports requests/s at saturation and p50/p95/p99 at a fixed 500 req/s
+ * (target p95 ≤ 5 ms on 2 cores; the seed SLO is 600 ms), plus the router's own metrics window.
+ *
+ * Options: `--model DIR` (default: a generated fixture model), `--seconds N` per phase (default 10).
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LocalEndpointManager } from '../aml/local/endpoint/index.js';
+import { nearestRank } from '../aml/local/endpoint/metrics.js';
+import { writeFixtureModel } from '../test/inference/model-fixture.js';
+
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  duration: number;
+}
+interface AutocannonInstance {
+  on(event: 'response', listener: (client: unknown, status: number, bytes: number, ms: number) => void): void;
+  on(event: 'done', listener: (result: AutocannonResult) => void): void;
+  on(event: 'error', listener: (error: Error) => void): void;
+}
+type Autocannon = (options: Record<string, unknown>) => AutocannonInstance;
+
+// autocannon ships no type declarations; the two calls used are typed above.
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+const TARGETS = { p95MsAt500: 5, seedSloP95Ms: 600 };
+
+interface Phase {
+  name: string;
+  seconds: number;
+  rps: number;
+  total: number;
+  non2xx: number;
+  errors: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+}
+
+function runPhase(
+  name: string,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  options: { seconds: number; connections: number; overallRate?: number },
+): Promise<Phase> {
+  return new Promise((resolve, reject) => {
+    const latencies: number[] = [];
+    let lastCount = 0;
+    const started = performance.now();
+    const instance = autocannon({
+      url,
+      method: 'POST',
+      headers,
+      body,
+      connections: options.connections,
+      duration: options.seconds,
+      ...(options.overallRate ? { overallRate: options.overallRate } : {}),
+    });
+    // One updating progress line per phase: requests so far and the rate over the last second.
+    const ticker = setInterval(() => {
+      const seconds = (performance.now() - started) / 1000;
+      const now = latencies.length;
+      process.stderr.write(
+        `\r${name.padEnd(14)} ${seconds.toFixed(0).padStart(3)}/${options.seconds} s  ${String(now).padStart(7)} req  ${String(now - lastCount).padStart(6)} req/s `,
+      );
+      lastCount = now;
+    }, 1000);
+    instance.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
+    instance.on('error', (error) => {
+      clearInterval(ticker);
+      reject(error);
+    });
+    instance.on('done', (result) => {
+      clearInterval(ticker);
+      process.stderr.write('\n');
+      const sorted = Float64Array.from(latencies).sort();
+      resolve({
+        name,
+        seconds: result.duration,
+        rps: result.requests.total / result.duration,
+        total: result.requests.total,
+        non2xx: result.non2xx,
+        errors: result.errors + result.timeouts,
+        p50Ms: nearestRank(sorted, 0.5),
+        p95Ms: nearestRank(sorted, 0.95),
+        p99Ms: nearestRank(sorted, 0.99),
+      });
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { model: { type: 'string' }, seconds: { type: 'string', default: '10' } },
+  });
+  const seconds = Number(values.seconds);
+  const work = await mkdtemp(join(tmpdir(), 'bench-infer-'));
+  const modelDir = values.model ?? (await writeFixtureModel(join(work, 'model')));
+  const modelKeys = (JSON.parse(await readFile(join(modelDir, 'model.json'), 'utf8')) as { keys: string[] })
+    .keys;
+  const key = modelKeys[0];
+  if (!key) throw new Error(`model in ${modelDir} has no keys`);
+
+  const manager = await LocalEndpointManager.open({ stateDir: join(work, 'state'), serverLogLevel: 'info' });
+  try {
+    const endpoint = await manager.createOrUpdateEndpoint('bench');
+    const deployment = (name: string) => ({
+      name,
+      modelDir,
+      model: `azureml:demand-forecast:${name === 'blue' ? 1 : 2}`,
+      readinessProbe: {
+        path: '/ready',
+        initialDelayMs: 0,
+        periodMs: 200,
+        timeoutMs: 2000,
+        failureThreshold: 3,
+        successThreshold: 1,
+      },
+      livenessProbe: {
+        path: '/health',
+        initialDelayMs: 0,
+        periodMs: 5000,
+        timeoutMs: 2000,
+        failureThreshold: 3,
+        successThreshold: 1,
+      },
+      requestSettings: { requestTimeoutMs: 5000, maxConcurrentRequestsPerInstance: 128 },
+    });
+    process.stderr.write('starting blue and green deployments…\n');
+    await Promise.all([
+      manager.createOrUpdateDeployment('bench', deployment('blue'), { wait: true, timeoutMs: 120_000 }),
+      manager.createOrUpdateDeployment('bench', deployment('green'), { wait: true, timeoutMs: 120_000 }),
+    ]);
+    await manager.setTraffic('bench', { blue: 90, green: 10 });
+    const headers = {
+      authorization: `Bearer ${manager.listKeys('bench').primaryKey}`,
+      'content-type': 'application/json',
+    };
+    const body = JSON.stringify({ keys: [key], horizon: 7 });
+    const url = endpoint.scoringUri;
+
+    await runPhase('warm-up', url, headers, body, { seconds: Math.min(3, seconds), connections: 8 });
+    const saturation = await runPhase('saturation', url, headers, body, { seconds, connections: 32 });
+    const phaseStart = Date.now();
+    const at500 = await runPhase('500 req/s', url, headers, body, {
+      seconds,
+      connections: 16,
+      overallRate: 500,
+    });
+    const windowMs = Date.now() - phaseStart;
+    const blue = manager.readMetrics('bench', 'blue', windowMs);
+    const green = manager.readMetrics('bench', 'green', windowMs);
+
+    console.log('');
+    console.log('phase        req/s    requests  non-2xx  errors   p50 ms   p95 ms   p99 ms');
+    for (const phase of [saturation, at500]) {
+      console.log(
+        `${phase.name.padEnd(11)} ${phase.rps.toFixed(0).padStart(6)} ${String(phase.total).padStart(11)} ${String(phase.non2xx).padStart(8)} ${String(phase.errors).padStart(7)} ${phase.p50Ms.toFixed(2).padStart(8)} ${phase.p95Ms.toFixed(2).padStart(8)} ${phase.p99Ms.toFixed(2).padStart(8)}`,
+      );
+    }
+    console.log('');
+    console.log('router window at 500 req/s   count   p50 ms   p95 ms   p99 ms   5xx rate');
+    for (const [name, m] of [
+      ['blue', blue],
+      ['green', green],
+    ] as const) {
+      console.log(
+        `${name.padEnd(28)} ${String(m.count).padStart(6)} ${(m.p50Ms ?? 0).toFixed(2).padStart(8)} ${(m.p95Ms ?? 0).toFixed(2).padStart(8)} ${(m.p99Ms ?? 0).toFixed(2).padStart(8)} ${m.rate5xx.toFixed(4).padStart(10)}`,
+      );
+    }
+    const greenShare = green.count / Math.max(1, green.count + blue.count);
+    console.log(`green share ${(greenShare * 100).toFixed(1)}% (configured 10%); model ${modelDir}`);
+    const figures = {
+      saturationRps: Math.round(saturation.rps),
+      saturationP95Ms: round(saturation.p95Ms),
+      at500: {
+        achievedRps: Math.round(at500.rps),
+        p50Ms: round(at500.p50Ms),
+        p95Ms: round(at500.p95Ms),
+        p99Ms: round(at500.p99Ms),
+        non2xx: at500.non2xx,
+        errors: at500.errors,
+      },
+      greenShare: round(greenShare),
+    };
+    console.log(
+      JSON.stringify({
+        bench: 'infer',
+        ...figures,
+        targets: TARGETS,
+        pass: {
+          p95MsAt500: at500.p95Ms <= TARGETS.p95MsAt500,
+          seedSloP95Ms: at500.p95Ms <= TARGETS.seedSloP95Ms,
+          noErrors: at500.non2xx === 0 && at500.errors === 0 && saturation.errors === 0,
+        },
+      }),
+    );
+  } finally {
+    await manager.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+await main();
