@@ -9,7 +9,7 @@ export interface EtlInputReport {
   file: string;
   bytes: number;
   sha256: string;
-  /** True when this file's partial aggregates were reused from an earlier run (same content). */
+  /** True when this file's staged rows were reused from an earlier run (same content, same ETL code). */
   cached: boolean;
   rowsRead: number;
 }
@@ -42,7 +42,7 @@ export interface EtlReport {
   durationMs: number;
 }
 
-/** What staging one input file produced (kept next to its cached partials as stats.json). */
+/** What staging one input file produced (kept next to its staged rows as stats.json). */
 export interface StageStats {
   etlCodeVersion: string;
   sha256: string;

@@ -36,8 +36,8 @@ export interface EtlProgress {
   bytesDone: number;
 }
 
-/** Where a previous run keeps an input's partial aggregates, by content hash. */
-const PARTIALS_DIR = 'partials';
+/** Where a run keeps each input's staged (validated, de-duplicated) rows, by content hash, for reuse. */
+const PARTIALS_DIR = 'staged';
 
 /**
  * Turns raw clickstream files into daily series per key type (Parquet, hive-partitioned by key_type),
@@ -109,8 +109,14 @@ export async function runEtl(options: RunEtlOptions): Promise<EtlReport> {
 
     emit({ phase: 'merge', file: undefined, percent: 0 });
     const seriesDir = join(work, 'series');
-    const partials = staged.map((s) => join(s.dir, STAGE_FILES.partials));
-    await engine.run(mergeSeriesSql(partials, keyTypes, seriesDir), (percent) => emit({ percent }));
+    const rowsFiles = staged.map((s) => join(s.dir, STAGE_FILES.rows));
+    for (const [k, keyType] of keyTypes.entries()) {
+      await mkdir(join(seriesDir, `key_type=${keyType}`), { recursive: true });
+      const file = join(seriesDir, `key_type=${keyType}`, 'data_0.parquet');
+      await engine.run(mergeSeriesSql(rowsFiles, keyType, file), (percent) =>
+        emit({ percent: (100 * k + percent) / keyTypes.length }),
+      );
+    }
     const keyRows = await engine.rows(`SELECT key_type, count(DISTINCT key) AS keys, count(*) AS n
       FROM read_parquet(${literal(join(seriesDir, '*', '*.parquet'))}, hive_partitioning = true) GROUP BY key_type`);
     engine.close();
@@ -163,7 +169,7 @@ async function reuseStage(previous: string, dir: string): Promise<StageStats | u
   let stats: StageStats;
   try {
     stats = JSON.parse(await readFile(join(previous, STAGE_FILES.stats), 'utf8')) as StageStats;
-    await stat(join(previous, STAGE_FILES.partials));
+    await stat(join(previous, STAGE_FILES.rows));
     await stat(join(previous, STAGE_FILES.quarantine));
   } catch {
     return undefined; // Nothing reusable: stage it afresh.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EVENT_TIME_FORMAT, EVENT_TYPES } from '../data/schema.js';
-import { type KeyType } from './report.js';
+import { KEY_TYPES, type KeyType } from './report.js';
 
 /**
  * The SQL that defines the ETL. The ETL code version is a hash of this text (rendered for fixed
@@ -52,13 +52,14 @@ const rowReason = `CASE
   END`;
 
 /**
- * Stage 1 of a file: one streaming scan that classifies every parsed row and removes exact duplicates.
- * Duplicates are grouped on (time, product, user, hash of the other columns) rather than on all columns:
- * fixed-width keys keep the hash table small, and a false match needs a 64-bit hash collision between two
- * rows with the same second, product and user.
+ * Stage of a file: one streaming scan that classifies every parsed row, removes exact duplicates and writes
+ * the distinct rows (valid and invalid, with their reason) as Parquet. Duplicates are grouped on (time,
+ * product, user, hash of the other columns) rather than on all columns: fixed-width keys keep the hash
+ * table small, and a false match needs a 64-bit hash collision between two rows with the same second,
+ * product and user. Nothing is materialised in DuckDB, so memory holds only that hash table.
  */
-export function stageScanSql(file: string, rejects: string, table: string): string {
-  return `CREATE OR REPLACE TEMP TABLE ${table} AS
+export function stageScanSql(file: string, rejects: string, out: string): string {
+  return `COPY (
   SELECT event_time::DATE AS date, product_id, user_id,
     any_value(reason) AS reason, any_value(raw) AS raw, any_value(etype) AS etype,
     any_value(price_value) AS price_value, any_value(category_code) AS category_code,
@@ -71,8 +72,12 @@ export function stageScanSql(file: string, rejects: string, table: string): stri
       TRY_CAST(price AS ${PRICE_TYPE}) AS price_value
     FROM (SELECT *, ${rowReason} AS reason FROM ${readRaw(file, rejects)})
   )
-  GROUP BY event_time, product_id, user_id, row_hash`;
+  GROUP BY event_time, product_id, user_id, row_hash
+  ) TO ${literal(out)} (FORMAT parquet)`;
 }
+
+/** The staged rows of a file as a SQL source. */
+export const stagedRows = (rowsFile: string): string => `read_parquet(${literal(rowsFile)})`;
 
 /** Reader rejects, one per raw line, with the reason the line is quarantined (table `<rejects>_lines`). */
 export function rejectedLinesSql(rejects: string): string {
@@ -92,38 +97,24 @@ export function rejectedLinesSql(rejects: string): string {
 }
 
 /** Quarantine rows of one file: reader rejects plus rows that parsed but are invalid (one per copy). */
-export function stageQuarantineSql(table: string, rejects: string, emptyLines: number, out: string): string {
+export function stageQuarantineSql(
+  rowsFile: string,
+  rejects: string,
+  emptyLines: number,
+  out: string,
+): string {
   return `COPY (
     SELECT line, reason, raw FROM ${rejects}_lines
     UNION ALL
     SELECT NULL::BIGINT AS line, 'empty_line' AS reason, '' AS raw FROM range(${emptyLines})
     UNION ALL
-    SELECT NULL::BIGINT AS line, reason, raw FROM ${table}, range(copies) WHERE reason IS NOT NULL
+    SELECT NULL::BIGINT AS line, reason, raw FROM ${stagedRows(rowsFile)}, range(copies) WHERE reason IS NOT NULL
     ORDER BY line NULLS LAST, reason, raw
   ) TO ${literal(out)} (FORMAT parquet)`;
 }
 
-/**
- * Partial daily aggregates of one file at the finest grain every key type can be rolled up from
- * (day, product, category, brand, user), so monthly files merge exactly, distinct users included.
- */
-export function stagePartialsSql(table: string, out: string): string {
-  return `COPY (
-    SELECT date, product_id, category_code, brand, user_id,
-      count(*) FILTER (etype = 0) AS views,
-      count(*) FILTER (etype = 1) AS carts,
-      count(*) FILTER (etype = 2) AS removes,
-      count(*) FILTER (etype = 3) AS purchases,
-      coalesce(sum(price_value) FILTER (etype = 3), 0) AS revenue,
-      coalesce(sum(price_value) FILTER (price_value > 0), 0) AS price_sum,
-      count(*) FILTER (price_value > 0) AS price_n
-    FROM ${table} WHERE reason IS NULL
-    GROUP BY ALL
-  ) TO ${literal(out)} (FORMAT parquet)`;
-}
-
 /** Counts for the report from a staged file. */
-export function stageStatsSql(table: string, rejects: string): string {
+export function stageStatsSql(rowsFile: string, rejects: string): string {
   return `SELECT
     (SELECT count(*) FROM ${rejects}_lines) AS rejected_lines,
     coalesce(sum(copies), 0) AS parsed_rows,
@@ -131,7 +122,7 @@ export function stageStatsSql(table: string, rejects: string): string {
     count(*) FILTER (reason IS NULL) AS accepted_rows,
     min(date) FILTER (reason IS NULL)::VARCHAR AS first_date,
     max(date) FILTER (reason IS NULL)::VARCHAR AS last_date
-  FROM ${table}`;
+  FROM ${stagedRows(rowsFile)}`;
 }
 
 /** Quarantine counts by reason from a staged quarantine file. */
@@ -146,55 +137,54 @@ const keyColumn: Record<KeyType, string> = {
 };
 
 /**
- * Merges staged partials into one row per key per calendar day from the key's first to its last active
- * day, zero-filled, written as Parquet partitioned by key type.
+ * Daily series of one key type from the staged rows of every input: one row per key per calendar day from
+ * the key's first to its last active day, zero-filled. Distinct users come from a first aggregation per
+ * (key, day, user), which also lets monthly files merge exactly.
  */
-export function mergeSeriesSql(
-  partials: readonly string[],
-  keyTypes: readonly KeyType[],
-  outDir: string,
-): string {
-  const source = `read_parquet([${partials.map(literal).join(', ')}])`;
-  const keyed = keyTypes
-    .map(
-      (k) => `SELECT ${literal(k)} AS key_type, ${keyColumn[k]} AS key, date, user_id, views, carts, removes,
-        purchases, revenue, price_sum, price_n FROM ${source}
-      WHERE ${keyColumn[k]} IS NOT NULL AND ${keyColumn[k]} <> ''`,
-    )
-    .join('\nUNION ALL\n');
+export function mergeSeriesSql(rowsFiles: readonly string[], keyType: KeyType, outFile: string): string {
+  const key = keyColumn[keyType];
   return `COPY (
     WITH per_user AS (
-      SELECT key_type, key, date, user_id, sum(views) AS views, sum(carts) AS carts, sum(removes) AS removes,
-        sum(purchases) AS purchases, sum(revenue) AS revenue, sum(price_sum) AS price_sum, sum(price_n) AS price_n
-      FROM (${keyed}) GROUP BY key_type, key, date, user_id
+      SELECT ${key} AS key, date, user_id,
+        count(*) FILTER (etype = 0) AS views,
+        count(*) FILTER (etype = 1) AS carts,
+        count(*) FILTER (etype = 2) AS removes,
+        count(*) FILTER (etype = 3) AS purchases,
+        sum(price_value) FILTER (etype = 3) AS revenue,
+        sum(price_value) FILTER (price_value > 0) AS price_sum,
+        count(*) FILTER (price_value > 0) AS price_n
+      FROM read_parquet([${rowsFiles.map(literal).join(', ')}])
+      WHERE reason IS NULL AND ${key} IS NOT NULL AND ${key} <> ''
+      GROUP BY ALL
     ),
     daily AS (
-      SELECT key_type, key, date, sum(views)::BIGINT AS views, sum(carts)::BIGINT AS carts,
-        sum(removes)::BIGINT AS removes, sum(purchases)::BIGINT AS purchases, sum(revenue)::DOUBLE AS revenue,
+      SELECT key, date, sum(views)::BIGINT AS views, sum(carts)::BIGINT AS carts,
+        sum(removes)::BIGINT AS removes, sum(purchases)::BIGINT AS purchases,
+        coalesce(sum(revenue), 0)::DOUBLE AS revenue,
         (sum(price_sum) / nullif(sum(price_n), 0))::DOUBLE AS price_mean, count(*)::BIGINT AS users
-      FROM per_user GROUP BY key_type, key, date
+      FROM per_user GROUP BY key, date
     ),
     days AS (
-      SELECT key_type, key, unnest(generate_series(min(date), max(date), INTERVAL 1 DAY))::DATE AS date
-      FROM daily GROUP BY key_type, key
+      SELECT key, unnest(generate_series(min(date), max(date), INTERVAL 1 DAY))::DATE AS date
+      FROM daily GROUP BY key
     )
-    SELECT d.key_type, d.key, d.date, coalesce(v.views, 0) AS views, coalesce(v.carts, 0) AS carts,
+    SELECT d.key, d.date, coalesce(v.views, 0) AS views, coalesce(v.carts, 0) AS carts,
       coalesce(v.removes, 0) AS removes, coalesce(v.purchases, 0) AS purchases,
       coalesce(v.revenue, 0)::DOUBLE AS revenue, v.price_mean, coalesce(v.users, 0) AS users
-    FROM days d LEFT JOIN daily v USING (key_type, key, date)
-    ORDER BY d.key_type, d.key, d.date
-  ) TO ${literal(outDir)} (FORMAT parquet, PARTITION_BY (key_type), OVERWRITE_OR_IGNORE true)`;
+    FROM days d LEFT JOIN daily v USING (key, date)
+    ORDER BY d.key, d.date
+  ) TO ${literal(outFile)} (FORMAT parquet)`;
 }
 
 /** Version of the ETL code: schema version plus a hash of the SQL it runs. */
 export const ETL_CODE_VERSION = `etl-${SCHEMA_VERSION}+${createHash('sha256')
   .update(
     [
-      stageScanSql('IN', 'rej', 'tbl'),
+      stageScanSql('IN', 'rej', 'ROWS'),
       rejectedLinesSql('rej'),
-      stageQuarantineSql('tbl', 'rej', 0, 'Q'),
-      stagePartialsSql('tbl', 'P'),
-      mergeSeriesSql(['P'], ['product_id', 'category_code', 'brand'], 'OUT'),
+      stageQuarantineSql('ROWS', 'rej', 0, 'Q'),
+      stageStatsSql('ROWS', 'rej'),
+      ...KEY_TYPES.map((k) => mergeSeriesSql(['ROWS'], k, 'OUT')),
     ].join('\n'),
   )
   .digest('hex')

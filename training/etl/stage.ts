@@ -9,7 +9,6 @@ import {
   ETL_CODE_VERSION,
   quarantineByReasonSql,
   rejectedLinesSql,
-  stagePartialsSql,
   stageQuarantineSql,
   stageScanSql,
   stageStatsSql,
@@ -17,7 +16,7 @@ import {
 
 /** Files a staged input leaves in its stage directory. */
 export const STAGE_FILES = {
-  partials: 'partials.parquet',
+  rows: 'rows.parquet',
   quarantine: 'quarantine.parquet',
   stats: 'stats.json',
 };
@@ -25,8 +24,8 @@ export const STAGE_FILES = {
 const num = (v: unknown): number => Number(v ?? 0);
 
 /**
- * Stages one input: parses, validates, de-duplicates and writes its partial daily aggregates, its
- * quarantined lines and its counts into `stageDir`. Rows are accounted for exactly:
+ * Stages one input: parses, validates and de-duplicates it, and writes its distinct rows, its quarantined
+ * lines and its counts into `stageDir`. Rows are accounted for exactly:
  * read = accepted + duplicates + quarantined.
  */
 export async function stageFile(
@@ -38,13 +37,13 @@ export async function stageFile(
   onPercent?: (percent: number) => void,
 ): Promise<StageStats> {
   await mkdir(stageDir, { recursive: true });
-  const table = `staged_${tag}`;
+  const rowsFile = join(stageDir, STAGE_FILES.rows);
   const rejects = `rejects_${tag}`;
   const feed = await openFeed(input.file, join(scratchDir, `input-${tag}.csv`));
   let fed: FeedResult;
   try {
     try {
-      await engine.run(stageScanSql(feed.path, rejects, table), onPercent);
+      await engine.run(stageScanSql(feed.path, rejects, rowsFile), onPercent);
     } catch (cause) {
       feed.abort();
       await feed.done.catch(() => undefined);
@@ -59,7 +58,7 @@ export async function stageFile(
     await rm(feed.path, { force: true });
   }
   await engine.run(rejectedLinesSql(rejects));
-  const [counts] = await engine.rows(stageStatsSql(table, rejects));
+  const [counts] = await engine.rows(stageStatsSql(rowsFile, rejects));
   const seen = num(counts?.parsed_rows) + num(counts?.rejected_lines);
   // Lines the reader skipped without a reject (blank lines) are quarantined too: nothing goes unaccounted.
   const dataLines = Math.max(0, fed.lines - 1);
@@ -71,10 +70,9 @@ export async function stageFile(
     );
   }
   const quarantineFile = join(stageDir, STAGE_FILES.quarantine);
-  await engine.run(stageQuarantineSql(table, rejects, emptyLines, quarantineFile));
-  await engine.run(stagePartialsSql(table, join(stageDir, STAGE_FILES.partials)));
+  await engine.run(stageQuarantineSql(rowsFile, rejects, emptyLines, quarantineFile));
   const byReason = await engine.rows(quarantineByReasonSql(quarantineFile));
-  for (const name of [table, `${rejects}_lines`, `${rejects}_errors`, `${rejects}_scans`]) {
+  for (const name of [`${rejects}_lines`, `${rejects}_errors`, `${rejects}_scans`]) {
     await engine.run(`DROP TABLE IF EXISTS ${name}`);
   }
   const quarantinedByReason = Object.fromEntries(byReason.map((r) => [String(r.reason), num(r.n)]));
