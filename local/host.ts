@@ -264,7 +264,6 @@ export class LocalHost {
 
   async #stop(): Promise<void> {
     const errors: unknown[] = [];
-    await this.#admin?.drain();
     for (const extension of [...this.#started].reverse()) {
       try {
         await extension.stop?.();
@@ -276,6 +275,8 @@ export class LocalHost {
         });
       }
     }
+    // manual runs go through their extension (timer retries end when it stops), so drain them after
+    await this.#admin?.drain();
     try {
       await this.invoker.runAppHook('appTerminate');
     } catch (err) {

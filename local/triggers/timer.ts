@@ -3,6 +3,7 @@ import path from 'node:path';
 import { resolveSettingPlaceholders } from '../config/settings.js';
 import type { RegisteredFunction } from '../core/registry.js';
 import type { HostContext, HostExtension } from '../extension.js';
+import { invokeWithRetry } from './retry.js';
 import { BlobScheduleMonitor, formatStatusTime, hostIdFrom, type ScheduleStatus } from './scheduleMonitor.js';
 import { defaultUseMonitor, parseSchedule, type TimerSchedule } from './schedule.js';
 
@@ -66,7 +67,13 @@ export function timerExtension(): HostExtension {
       IsPastDue: isPastDue,
     };
     try {
-      await ctx.invoker.invoke(job.fn, { triggerData: { json: JSON.stringify(timerInfo) } });
+      await invokeWithRetry(
+        ctx.invoker,
+        ctx.clock,
+        job.fn,
+        { triggerData: { json: JSON.stringify(timerInfo) } },
+        abort.signal,
+      );
     } catch (err) {
       // already logged by the host's invocation log; the schedule goes on
       ctx.logger.debug('Timer invocation failed; schedule continues', {

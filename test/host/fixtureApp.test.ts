@@ -9,6 +9,7 @@ import { eventually, fixtureAppDir, tempStateDir } from './helpers.js';
 interface Seen {
   events: { id: string; kind: string; subject?: string; topic?: string }[];
   ticks: { isPastDue: boolean; hasStatus: boolean }[];
+  flaky: { retryCount: number; previousError: string | null }[];
 }
 
 describe('local host running the fixture app', () => {
@@ -46,6 +47,7 @@ describe('local host running the fixture app', () => {
         'boom',
         'echo',
         'files',
+        'flaky',
         'greeting',
         'nightly',
         'onEvent',
@@ -242,5 +244,28 @@ describe('local host running the fixture app', () => {
     expect((await run(keys.masterKey, 'ghost')).status).toBe(404);
     expect((await run(keys.masterKey)).status).toBe(202);
     await eventually(async () => (await seen()).ticks.length === before + 1, 'the manual tick');
+  });
+
+  it('retries a failing timer per its retry policy, with retryContext, waiting on the clock', async () => {
+    const res = await fetch(url('/admin/functions/flaky'), {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json', 'x-functions-key': keys.masterKey },
+    });
+    expect(res.status).toBe(202);
+    await eventually(async () => (await seen()).flaky.length === 1, 'the first attempt');
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      // tick, nightly and flaky's own schedule wait on the clock; the fourth wait is the retry (5 s)
+      await eventually(() => clock.pendingCount === 4, `retry ${attempt} to wait`);
+      clock.advance(4000);
+      expect((await seen()).flaky.length).toBe(attempt);
+      clock.advance(1000);
+      await eventually(async () => (await seen()).flaky.length === attempt + 1, `retry ${attempt}`);
+    }
+    expect((await seen()).flaky).toEqual([
+      { retryCount: 0, previousError: null },
+      { retryCount: 1, previousError: 'flaky attempt 0 failed' },
+      { retryCount: 2, previousError: 'flaky attempt 1 failed' },
+    ]);
   });
 });
