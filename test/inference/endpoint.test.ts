@@ -201,6 +201,45 @@ describe('local managed online endpoint', () => {
     expect(metrics.p95Ms).toBeLessThanOrEqual(clientP95);
   });
 
+  it('updates a deployment by rolling replacement without dropping a request', async () => {
+    const oldPids = manager.getDeploymentState(endpoint, 'green')?.instances.map((i) => i.pid);
+    let stop = false;
+    const answers: Answer[] = [];
+    const running = Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (!stop) answers.push(await post({ 'azureml-model-deployment': 'green' }));
+      }),
+    );
+    const updating = await manager.createOrUpdateDeployment(
+      endpoint,
+      spec('green', { environmentVariables: { ROLLOUT: '2' } }),
+    );
+    expect(updating.provisioningState).toBe('Updating');
+    const done = await manager.waitForDeployment(endpoint, 'green', 60_000);
+    expect(done.provisioningState).toBe('Succeeded');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    stop = true;
+    await running;
+    expect(answers.length).toBeGreaterThan(0);
+    expect(answers.filter((a) => a.status !== 200)).toEqual([]);
+    const newPids = manager.getDeploymentState(endpoint, 'green')?.instances.map((i) => i.pid);
+    expect(newPids?.some((pid) => oldPids?.includes(pid))).toBe(false);
+  });
+
+  it('answers 408 when a deployment exceeds request_timeout_ms', async () => {
+    await manager.createOrUpdateDeployment(
+      endpoint,
+      spec('canary', {
+        faults: { errorRate: 0, addedLatencyMs: 500 },
+        requestSettings: { requestTimeoutMs: 100, maxConcurrentRequestsPerInstance: 32 },
+      }),
+      { wait: true, timeoutMs: 60_000 },
+    );
+    const before = manager.readMetrics(endpoint, 'canary', 600_000).count4xx;
+    expect((await post({ 'azureml-model-deployment': 'canary' })).status).toBe(408);
+    expect(manager.readMetrics(endpoint, 'canary', 600_000).count4xx).toBe(before + 1);
+  });
+
   it('refuses bad traffic maps with the Azure rules', async () => {
     const current = manager.getEndpoint(endpoint)?.traffic;
     await expect(manager.setTraffic(endpoint, { blue: 50 })).rejects.toMatchObject({

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EndpointError } from './errors.js';
 import { InferenceInstance, type InstanceView } from './instance.js';
 import type { ServerLauncher } from './launcher.js';
@@ -30,6 +31,9 @@ export interface DeploymentOptions {
   logDir: string;
   startupTimeoutMs: number;
 }
+
+/** Longest wait for a retired instance's in-flight requests before it is stopped anyway. */
+const retireDrainMs = 10_000;
 
 /** Outcome of choosing an instance for a request. */
 export type InstancePick =
@@ -209,7 +213,10 @@ export class LocalDeployment {
   }
 
   private async retire(instance: InferenceInstance): Promise<void> {
-    // Requests already sent to an old instance finish: SIGTERM makes the server close gracefully.
+    // No new request reaches a retired instance; let the ones already sent finish before SIGTERM, so
+    // none races the server closing its idle keep-alive connections.
+    const deadline = Date.now() + retireDrainMs;
+    while (instance.inFlight > 0 && Date.now() < deadline) await sleep(10);
     await instance.stop();
     this.retiredCrashes += instance.crashes;
   }

@@ -47,7 +47,15 @@ describe('deployment specs', () => {
       name: 'green-run42',
       instanceCount: 2,
       faults: { errorRate: 0.2, addedLatencyMs: 50 },
+      environmentVariables: { SAGA_ID: 'run42', LOG_LEVEL: 'debug' },
+      tags: { model: 'demand-forecast:3' },
     });
+    expect(spec.environmentVariables).toEqual({
+      LOG_LEVEL: 'debug',
+      INFERENCE_MAX_BATCH_KEYS: '500',
+      SAGA_ID: 'run42',
+    });
+    expect(spec.tags).toEqual({ app: 'demand-forecast', slot: 'green', model: 'demand-forecast:3' });
     expect(spec).toMatchObject({
       name: 'green-run42',
       instanceCount: 2,

@@ -154,6 +154,7 @@ export function parseDeploymentYaml(text: string): ManagedOnlineDeploymentYaml {
 /**
  * Turns deployment YAML into a local spec. The YAML names a registry model; the caller resolves it to a
  * local directory (`modelDir`) and may override fields (name, faults) — e.g. green takes blue's YAML.
+ * Environment variables and tags given by the caller are merged over the YAML's.
  */
 export function deploymentSpecFromYaml(
   yaml: ManagedOnlineDeploymentYaml,
@@ -169,15 +170,16 @@ export function deploymentSpecFromYaml(
     model: yaml.model,
     instanceType: yaml.instance_type,
     instanceCount: yaml.instance_count,
-    environmentVariables,
     livenessProbe: probeFromYaml(yaml.liveness_probe, inferenceConfig?.liveness_route?.path ?? '/health'),
     readinessProbe: probeFromYaml(yaml.readiness_probe, inferenceConfig?.readiness_route?.path ?? '/ready'),
     requestSettings: {
       requestTimeoutMs: yaml.request_settings?.request_timeout_ms ?? 5_000,
       maxConcurrentRequestsPerInstance: yaml.request_settings?.max_concurrent_requests_per_instance ?? 1,
     },
-    tags: yaml.tags ?? {},
     ...local,
+    // Overrides add to the YAML's environment and tags rather than replacing them.
+    environmentVariables: { ...environmentVariables, ...local.environmentVariables },
+    tags: { ...yaml.tags, ...local.tags },
   });
 }
 
