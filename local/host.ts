@@ -155,7 +155,14 @@ export class LocalHost {
       assertSingleFunctionsLibrary(appDir, entryFiles);
       await importEntryPoints(entryFiles);
       await invoker.runAppHook('appStart', { functionAppDirectory: appDir });
-      await registry.programmingModel?.getCapabilities?.({});
+      const capabilities = await registry.programmingModel?.getCapabilities?.({});
+      if (capabilities?.HttpUri) {
+        // AFL would then send HTTP responses to its own proxy instead of returning them to the host
+        throw new HostStartError(
+          'HOST_START_FAILED',
+          'The app enables HTTP streaming (app.setup({ enableHttpStream: true })), which the local host does not support.',
+        );
+      }
       registry.lock();
 
       const http = Fastify({ bodyLimit: 100 * 1024 * 1024, forceCloseConnections: true });
