@@ -28,7 +28,7 @@ export type ActivityName = (typeof ActivityName)[keyof typeof ActivityName];
 
 export type KeyType = 'product_id' | 'category_code' | 'brand';
 export type Horizon = 7 | 14 | 28;
-export type TriggerSource = 'blob' | 'drift' | 'monitor' | 'timer' | 'http';
+export type TriggerSource = 'blob' | 'drift' | 'monitor' | 'timer' | 'http' | 'model-registered';
 
 /** Raw clickstream in the data lake: named blobs, or every `.csv.gz` under a prefix (the newest data). */
 export interface DatasetRef {
