@@ -339,6 +339,19 @@ describe('runEtl on bad inputs', () => {
     expect((await readdir(dir)).filter((f) => f.includes('.tmp-') || f.includes('.old-'))).toEqual([]);
   });
 
+  it('reads plain .csv too and accounts for blank lines', async () => {
+    const cart = goodLine.replace(',view,', ',cart,');
+    const file = await bad('blank-lines.csv', `${SOURCE_HEADER}\n${goodLine}\n\n${cart}\n${cart}`);
+    const report = await runEtl({ inputs: file, outDir: join(dir, 'out-blank') });
+    expect(report).toMatchObject({
+      rowsRead: 4,
+      rowsAccepted: 2,
+      duplicatesRemoved: 1,
+      rowsQuarantined: 1,
+      quarantinedByReason: { empty_line: 1 },
+    });
+  });
+
   it('fails when a pattern matches nothing', async () => {
     await expect(
       runEtl({ inputs: join(dir, 'nowhere', '*.csv.gz'), outDir: join(dir, 'x') }),
