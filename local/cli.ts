@@ -78,6 +78,11 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`--port must be a port number, got "${values.port}"\n`);
     return 2;
   }
+  const levels = ['debug', 'info', 'warn', 'error', 'silent'];
+  if (!levels.includes(values.log)) {
+    process.stderr.write(`--log must be one of ${levels.join(', ')}, got "${values.log}"\n`);
+    return 2;
+  }
   const storage: HostStorageOption = values.memory ? 'memory' : 'persistent';
   const logger = createLogger(values.log as LogLevelName);
   const entry = values.entry ?? sourceEntryFor(appDir);

@@ -193,7 +193,7 @@ export class LocalHost {
       for (const extension of extensions) await extension.init(ctx);
       warnUnowned(registry, extensions, logger);
 
-      const port = options.port ?? localSettings.Host.LocalHttpPort ?? 7071;
+      const port = options.port ?? Number(localSettings.Host.LocalHttpPort ?? 7071);
       try {
         await http.listen({ host: '127.0.0.1', port });
       } catch (err) {
