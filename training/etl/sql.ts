@@ -130,8 +130,10 @@ export function quarantineByReasonSql(quarantineFile: string): string {
   return `SELECT reason, count(*) AS n FROM read_parquet(${literal(quarantineFile)}) GROUP BY reason ORDER BY reason`;
 }
 
+// Keys are grouped in their native type (product_id as BIGINT keeps the per-user hash table narrow) and
+// rendered as VARCHAR only in the output.
 const keyColumn: Record<KeyType, string> = {
-  product_id: 'product_id::VARCHAR',
+  product_id: 'product_id',
   category_code: 'category_code',
   brand: 'brand',
 };
@@ -154,7 +156,7 @@ export function mergeSeriesSql(rowsFiles: readonly string[], keyType: KeyType, o
         sum(price_value) FILTER (price_value > 0) AS price_sum,
         count(*) FILTER (price_value > 0) AS price_n
       FROM read_parquet([${rowsFiles.map(literal).join(', ')}])
-      WHERE reason IS NULL AND ${key} IS NOT NULL AND ${key} <> ''
+      WHERE reason IS NULL AND ${key} IS NOT NULL${keyType === 'product_id' ? '' : ` AND ${key} <> ''`}
       GROUP BY ALL
     ),
     daily AS (
@@ -168,7 +170,7 @@ export function mergeSeriesSql(rowsFiles: readonly string[], keyType: KeyType, o
       SELECT key, unnest(generate_series(min(date), max(date), INTERVAL 1 DAY))::DATE AS date
       FROM daily GROUP BY key
     )
-    SELECT d.key, d.date, coalesce(v.views, 0) AS views, coalesce(v.carts, 0) AS carts,
+    SELECT d.key::VARCHAR AS key, d.date, coalesce(v.views, 0) AS views, coalesce(v.carts, 0) AS carts,
       coalesce(v.removes, 0) AS removes, coalesce(v.purchases, 0) AS purchases,
       coalesce(v.revenue, 0)::DOUBLE AS revenue, v.price_mean, coalesce(v.users, 0) AS users
     FROM days d LEFT JOIN daily v USING (key, date)
