@@ -70,7 +70,14 @@ export function pointMetrics(actual: ArrayLike<number>, predicted: ArrayLike<num
 
 /** Linear-interpolated quantile (q in [0,1]) of the finite values; null when there are none. */
 export function quantile(values: readonly (number | null)[], q: number): number | null {
-  const sorted = values.filter((v): v is number => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
+  return quantileSorted(
+    values.filter((v): v is number => v !== null && Number.isFinite(v)).sort((a, b) => a - b),
+    q,
+  );
+}
+
+/** Linear-interpolated quantile of values already sorted ascending; null when empty. */
+export function quantileSorted(sorted: readonly number[], q: number): number | null {
   if (sorted.length === 0) return null;
   const position = (sorted.length - 1) * q;
   const lower = Math.floor(position);

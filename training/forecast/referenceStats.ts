@@ -1,4 +1,4 @@
-import { quantile } from './metrics.js';
+import { quantileSorted } from './metrics.js';
 
 /** Distribution of one feature in the final training data, for drift detection (PSI, KS). */
 export interface FeatureReference {
@@ -40,7 +40,7 @@ export function describeColumn(name: string, values: ArrayLike<number>): Feature
   const std = mean === null ? null : Math.sqrt(finite.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
   const sorted = finite.sort((a, b) => a - b);
   const edges = [
-    ...new Set([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9].map((q) => quantile(sorted, q) as number)),
+    ...new Set([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9].map((q) => quantileSorted(sorted, q) as number)),
   ].filter((e) => n > 0 && Number.isFinite(e));
   const counts = new Array<number>(edges.length + 1).fill(0);
   for (const v of sorted) {
@@ -56,7 +56,9 @@ export function describeColumn(name: string, values: ArrayLike<number>): Feature
     std,
     min: n ? (sorted[0] as number) : null,
     max: n ? (sorted[n - 1] as number) : null,
-    quantiles: Object.fromEntries(QUANTILES.map((q) => [`p${Math.round(q * 100)}`, quantile(sorted, q)])),
+    quantiles: Object.fromEntries(
+      QUANTILES.map((q) => [`p${Math.round(q * 100)}`, quantileSorted(sorted, q)]),
+    ),
     histogram: { edges, shares: counts.map((c) => (n ? c / n : 0)) },
   };
 }

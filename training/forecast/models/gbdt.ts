@@ -270,6 +270,8 @@ export function fitGbdt(
   const { rows, cols } = train;
   const edges = computeBinEdges(train, params.maxBins);
   const columns = transposeBins(binMatrix(train, edges), rows, cols);
+  // Compact histogram: feature f owns bins offset[f] … offset[f] + edges[f].length (bin 0 = missing).
+  const layout = histogramLayout(edges);
   const orderedGrad = new Float64Array(rows);
   const orderedHess = new Float64Array(rows);
   const validBins = valid ? binMatrix(valid, edges) : null;
@@ -281,7 +283,7 @@ export function fitGbdt(
   const hess = new Float64Array(rows);
   const order = new Uint32Array(rows);
   const scratch = new Uint32Array(rows);
-  const histSize = cols * 256 * 2; // gradient and hessian per bin
+  const histSize = layout.totalBins * 2; // gradient and hessian per bin
   const trees: TreeJson[] = [];
   const binTrees: BinTree[] = [];
   const history: GbdtIteration[] = [];
@@ -300,6 +302,7 @@ export function fitGbdt(
       columns,
       rows,
       features,
+      layout,
       grad,
       hess,
       order,
@@ -412,7 +415,7 @@ function toTreeJson(tree: BinTree, edges: Float64Array[]): TreeJson {
 }
 
 /**
- * Feature by feature over column-major bins: one feature's 256-bin histogram stays in L1 cache, and
+ * Feature by feature over column-major bins: one feature's histogram (≤ 256 bins) stays in L1 cache, and
  * rows in a leaf stay ascending (stable partition), so bin reads walk forward through memory.
  * Gradients are gathered into leaf order first (LightGBM's "ordered gradients").
  */
@@ -421,6 +424,7 @@ function buildHistogram(
   columns: Uint8Array,
   rows: number,
   features: Int32Array,
+  layout: HistogramLayout,
   grad: Float64Array,
   hess: Float64Array,
   order: Uint32Array,
@@ -438,13 +442,34 @@ function buildHistogram(
   for (let k = 0; k < features.length; k++) {
     const f = features[k] as number;
     const column = columns.subarray(f * rows, (f + 1) * rows);
-    const base = f << 9;
+    const base = (layout.offset[f] as number) << 1;
     for (let i = 0; i < n; i++) {
       const j = base + ((column[order[start + i] as number] as number) << 1);
       hist[j] = (hist[j] as number) + (orderedGrad[i] as number);
       hist[j + 1] = (hist[j + 1] as number) + (orderedHess[i] as number);
     }
   }
+}
+
+/** Where each feature's bins sit in a compact histogram. */
+interface HistogramLayout {
+  /** First bin of feature f. */
+  offset: Int32Array;
+  /** Bins of feature f, the missing-value bin included. */
+  bins: Int32Array;
+  totalBins: number;
+}
+
+function histogramLayout(edges: Float64Array[]): HistogramLayout {
+  const offset = new Int32Array(edges.length);
+  const bins = new Int32Array(edges.length);
+  let total = 0;
+  edges.forEach((e, f) => {
+    offset[f] = total;
+    bins[f] = e.length + 1;
+    total += e.length + 1;
+  });
+  return { offset, bins, totalBins: total };
 }
 
 /** Bins in column-major order (feature f's rows at f·rows …), for histogram building. */
@@ -461,6 +486,7 @@ function findBestSplit(
   params: GbdtParams,
   hist: Float64Array,
   features: Int32Array,
+  layout: HistogramLayout,
   sumG: number,
   sumH: number,
   count: number,
@@ -474,8 +500,10 @@ function findBestSplit(
     const f = features[k] as number;
     let gl = 0;
     let hl = 0;
-    const base = (f << 8) << 1;
-    for (let b = 0; b < 255; b++) {
+    const base = (layout.offset[f] as number) << 1;
+    // The last bin cannot be a split point: everything would go left.
+    const last = (layout.bins[f] as number) - 1;
+    for (let b = 0; b < last; b++) {
       const j = base + (b << 1);
       gl += hist[j] as number;
       hl += hist[j + 1] as number;
@@ -498,6 +526,7 @@ function growTree(
   columns: Uint8Array,
   rows: number,
   features: Int32Array,
+  layout: HistogramLayout,
   grad: Float64Array,
   hess: Float64Array,
   order: Uint32Array,
@@ -514,7 +543,20 @@ function growTree(
     sumH += hess[i] as number;
   }
   const rootHist = takeHist();
-  buildHistogram(rootHist, columns, rows, features, grad, hess, order, 0, rows, orderedGrad, orderedHess);
+  buildHistogram(
+    rootHist,
+    columns,
+    rows,
+    features,
+    layout,
+    grad,
+    hess,
+    order,
+    0,
+    rows,
+    orderedGrad,
+    orderedHess,
+  );
   const root: GrowingLeaf = {
     start: 0,
     end: rows,
@@ -526,7 +568,7 @@ function growTree(
     parent: -1,
     isLeft: false,
   };
-  root.best = findBestSplit(params, rootHist, features, sumG, sumH, rows);
+  root.best = findBestSplit(params, rootHist, features, layout, sumG, sumH, rows);
   const leaves: GrowingLeaf[] = [root];
   const feature: number[] = [];
   const bin: number[] = [];
@@ -595,6 +637,7 @@ function growTree(
       columns,
       rows,
       features,
+      layout,
       grad,
       hess,
       order,
@@ -605,16 +648,26 @@ function growTree(
     );
     const parentHist = leaf.hist;
     for (let k = 0; k < features.length; k++) {
-      const from = (features[k] as number) << 9;
-      for (let i = from; i < from + 512; i++)
+      const f = features[k] as number;
+      const to = ((layout.offset[f] as number) + (layout.bins[f] as number)) << 1;
+      for (let i = (layout.offset[f] as number) << 1; i < to; i++) {
         parentHist[i] = (parentHist[i] as number) - (smallHist[i] as number);
+      }
     }
     small.hist = smallHist;
     large.hist = parentHist;
     for (const child of [leftLeaf, rightLeaf]) {
       child.best =
-        child.depth < params.maxDepth
-          ? findBestSplit(params, child.hist, features, child.sumG, child.sumH, child.end - child.start)
+        child.depth < params.maxDepth && child.end - child.start >= 2 * params.minDataInLeaf
+          ? findBestSplit(
+              params,
+              child.hist,
+              features,
+              layout,
+              child.sumG,
+              child.sumH,
+              child.end - child.start,
+            )
           : null;
     }
     leaves.splice(pick, 1, leftLeaf, rightLeaf);
