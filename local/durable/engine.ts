@@ -62,6 +62,8 @@ export interface EngineStats {
   episodes: number;
   episodeMs: number[];
   activities: number;
+  /** Instances whose finished status reached the instance row. */
+  finished: number;
 }
 
 /** Options of the engine. */
@@ -80,7 +82,10 @@ const maxEventsPerEpisode = 200;
 
 /** One orchestration instance in memory. */
 class InstanceActor {
+  /** The instance row as last written. */
   record!: InstanceRecord;
+  /** Input of the current execution (changes with continueAsNew). */
+  input: string | null = null;
   recordEtag = '';
   executionId = '';
   history: HistoryEvent[] = [];
@@ -109,11 +114,20 @@ class InstanceActor {
     private readonly engine: DurableEngine,
   ) {}
 
+  /** Sets up a just-created instance without reading storage (no history, no sentinel yet). */
+  seed(record: InstanceRecord, etag: string): void {
+    this.record = record;
+    this.input = record.input;
+    this.recordEtag = etag;
+    this.executionId = record.executionId;
+  }
+
   /** Loads the instance row and committed history; false if the instance does not exist. */
   async load(): Promise<boolean> {
     const row = await this.engine.store.getInstance(this.instanceId);
     if (!row) return false;
     this.record = row.record;
+    this.input = row.record.input;
     this.recordEtag = row.etag;
     this.executionId = row.record.executionId;
     const stored = await this.engine.store.loadHistory(this.instanceId);
@@ -437,7 +451,7 @@ class InstanceActor {
       customStatus: this.state.customStatus,
       stash: [],
     };
-    this.record = { ...this.record, executionId: this.executionId, input: inputText };
+    this.input = inputText;
     const parent = this.record.parent ? (JSON.parse(this.record.parent) as ParentInstance) : null;
     this.inbox.unshift({
       event: events.executionStarted(now, {
@@ -477,6 +491,12 @@ class InstanceActor {
       const after = this.#afterCommit.splice(0);
       const executionId = this.executionId;
       const stateJson = JSON.stringify(this.state);
+      const committed = {
+        status: this.state.status,
+        output: this.state.output,
+        customStatus: this.state.customStatus,
+        input: this.input,
+      };
       try {
         if (newEvents.length > 0 || from === 0 || stateJson !== this.#lastStateJson) {
           this.sentinelEtag = await this.engine.store.appendHistory(
@@ -494,6 +514,8 @@ class InstanceActor {
         this.engine.discard(this, err);
         return;
       }
+      // The row shows what the history has committed, never the episodes still in memory.
+      this.#committedView = { ...committed, executionId };
       this.#writeRow();
       for (const fn of after) fn();
       for (const r of receipts) void this.engine.store.deleteControl(r).catch(() => undefined);
@@ -501,6 +523,16 @@ class InstanceActor {
   }
 
   #lastStateJson = '';
+  #reportedFinished = false;
+  #committedView:
+    | {
+        status: RuntimeStatus;
+        output: string | null;
+        customStatus: string | null;
+        input: string | null;
+        executionId: string;
+      }
+    | undefined;
 
   #writeRow(): void {
     if (this.#rowWrite) {
@@ -510,12 +542,15 @@ class InstanceActor {
     this.#rowWrite = (async () => {
       do {
         this.#rowAgain = false;
+        const view = this.#committedView;
+        if (!view) break;
         const record: InstanceRecord = {
           ...this.record,
-          executionId: this.executionId,
-          runtimeStatus: this.state.status,
-          output: this.state.output,
-          customStatus: this.state.customStatus,
+          executionId: view.executionId,
+          input: view.input,
+          runtimeStatus: view.status,
+          output: view.output,
+          customStatus: view.customStatus,
           lastUpdatedTime: this.engine.clock.now(),
         };
         if (sameRow(record, this.record) && this.recordEtag) continue;
@@ -534,7 +569,13 @@ class InstanceActor {
           this.#rowAgain = true;
         }
       } while (this.#rowAgain);
-      if (terminalStatuses.has(this.state.status) && this.inbox.length === 0) this.engine.evict(this);
+      const finished = this.#committedView !== undefined && terminalStatuses.has(this.#committedView.status);
+      if (finished && !this.#reportedFinished) {
+        this.#reportedFinished = true;
+        this.engine.stats.finished++;
+      }
+      if (finished && this.inbox.length === 0 && this.committedCount === this.history.length)
+        this.engine.evict(this);
     })()
       .catch((err: unknown) =>
         this.engine.logger.error('Instance row update failed', {
@@ -565,7 +606,7 @@ export class DurableEngine {
   readonly invoker: FunctionInvoker;
   readonly clock: Clock;
   readonly logger: HostLogger;
-  readonly stats: EngineStats = { episodes: 0, episodeMs: [], activities: 0 };
+  readonly stats: EngineStats = { episodes: 0, episodeMs: [], activities: 0, finished: 0 };
   readonly #collectStats: boolean;
   readonly #actors = new Map<string, InstanceActor>();
   readonly #loading = new Map<string, Promise<InstanceActor | undefined>>();
@@ -679,7 +720,14 @@ export class DurableEngine {
         instanceId: actor.instanceId,
         error: (err as Error).message,
       });
-      void this.#resumeInstance(actor.instanceId);
+      if (this.#running) {
+        this.#resumeInstance(actor.instanceId).catch((e: unknown) =>
+          this.logger.error('Instance reload failed', {
+            instanceId: actor.instanceId,
+            error: (e as Error).message,
+          }),
+        );
+      }
     }
   }
 
@@ -814,13 +862,13 @@ export class DurableEngine {
   }
 
   /**
-   * Creates (or overwrites a finished) instance as Pending and hands its ExecutionStarted message to it.
-   * The Pending row is what recovery restarts from if the host dies before the first episode commits.
+   * Creates (or, with `etag`, overwrites a finished) instance as Pending and hands it its ExecutionStarted
+   * message in memory. The Pending row carries everything the first episode needs, so it is the durable
+   * record of the start: recovery restarts Pending instances if the host dies before their first commit.
    */
   async createInstance(
     p: { instanceId: string; name: string; input: string; parent: ParentInstance | null },
     etag: string | undefined,
-    viaControlQueue = false,
   ): Promise<InstanceRecord> {
     const now = this.clock.now();
     const record: InstanceRecord = {
@@ -835,7 +883,13 @@ export class DurableEngine {
       lastUpdatedTime: now,
       parent: p.parent ? JSON.stringify(p.parent) : null,
     };
-    await this.store.putInstance(record, etag ?? 'create');
+    const newEtag = await this.store.putInstance(record, etag ?? 'create');
+    if (etag === undefined && !this.#actors.has(record.instanceId) && !this.#loading.has(record.instanceId)) {
+      // A brand-new instance has no history yet: skip reading back what was just written.
+      const actor = new InstanceActor(record.instanceId, this);
+      actor.seed(record, newEtag);
+      this.#actors.set(record.instanceId, actor);
+    }
     const started = events.executionStarted(now, {
       instanceId: record.instanceId,
       executionId: record.executionId,
@@ -843,16 +897,7 @@ export class DurableEngine {
       input: record.input ?? 'null',
       parent: p.parent,
     });
-    if (viaControlQueue) {
-      await this.store.sendControl({
-        instanceId: record.instanceId,
-        executionId: record.executionId,
-        event: started,
-      });
-      this.kick();
-    } else {
-      await this.deliver(record.instanceId, started, record.executionId);
-    }
+    await this.deliver(record.instanceId, started, record.executionId);
     return record;
   }
 
@@ -914,7 +959,7 @@ export class DurableEngine {
           instanceId,
           executionId: actor.executionId,
           name: actor.name,
-          input: actor.record.input ?? 'null',
+          input: actor.input ?? 'null',
           parent,
         }),
         executionId: actor.executionId,

@@ -169,20 +169,35 @@ export function registerDurableHttpApi(http: FastifyInstance, deps: ApiDeps): vo
         );
     }
     validateInstanceId(instanceId);
-    const existing = await store.getInstance(instanceId);
-    if (existing && !terminalStatuses.has(existing.record.runtimeStatus)) {
-      // EXT default overridableExistingInstanceStates = NonRunningStates: the generic handler answers 500.
-      return reply
-        .code(500)
-        .type('text/plain')
-        .send(`An Orchestration instance with the status ${existing.record.runtimeStatus} already exists.`);
+    const input_ = JSON.stringify(input ?? null);
+    // Create first: a new id costs one write; only an existing id is read and checked.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await engine.createInstance({ instanceId, name: fn.name, input: input_, parent: null }, undefined);
+        break;
+      } catch (err) {
+        if (!(err instanceof DurableHubError && err.code === 'DURABLE_CONFLICT') || attempt > 2) throw err;
+      }
+      const existing = await store.getInstance(instanceId);
+      if (!existing) continue;
+      if (!terminalStatuses.has(existing.record.runtimeStatus)) {
+        // EXT default overridableExistingInstanceStates = NonRunningStates: the generic handler answers 500.
+        return reply
+          .code(500)
+          .type('text/plain')
+          .send(`An Orchestration instance with the status ${existing.record.runtimeStatus} already exists.`);
+      }
+      await engine.forget(instanceId);
+      try {
+        await engine.createInstance(
+          { instanceId, name: fn.name, input: input_, parent: null },
+          existing.etag,
+        );
+        break;
+      } catch (err) {
+        if (!(err instanceof DurableHubError && err.code === 'DURABLE_CONFLICT') || attempt > 2) throw err;
+      }
     }
-    if (existing) await engine.forget(instanceId);
-    await engine.createInstance(
-      { instanceId, name: fn.name, input: JSON.stringify(input ?? null), parent: null },
-      existing?.etag,
-      true,
-    );
     const timeout = parsePositiveInt(req.query, 'timeout');
     if (timeout !== undefined) {
       const interval = (parsePositiveInt(req.query, 'pollingInterval') ?? 1) * 1000;

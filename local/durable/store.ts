@@ -356,7 +356,10 @@ export class TaskHubStore {
         await this.history.submitTransaction(actions.splice(0, batchLimit));
       }
       const response = await this.history.submitTransaction([...actions, sentinelAction]);
-      return response.getResponseForEntity(sentinelRowKey)?.etag ?? '';
+      // Sub-responses come in request order and carry no row key for updates: the sentinel is last.
+      const etag = response.subResponses.at(-1)?.etag;
+      if (etag) return etag;
+      return (await this.history.getEntity(instanceId, sentinelRowKey)).etag;
     } catch (err) {
       const status = storageStatus(err);
       if (status === 409 || status === 412 || status === 404) {
