@@ -4,7 +4,8 @@
  * 7-day forecasts for one key. Reports requests/s at saturation and p50/p95/p99 at a fixed 500 req/s
  * (target p95 ≤ 5 ms on 2 cores; the seed SLO is 600 ms), plus the router's own metrics window.
  *
- * Options: `--model DIR` (default: a generated fixture model), `--seconds N` per phase (default 10).
+ * Options: `--model DIR` (default: a small GBDT trained here with the training code), `--seconds N` per
+ * phase (default 10).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalEndpointManager } from '../aml/local/endpoint/index.js';
 import { nearestRank } from '../aml/local/endpoint/metrics.js';
-import { writeFixtureModel } from '../test/inference/model-fixture.js';
+import { writeTrainedModel } from '../test/inference/model-fixture.js';
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
   });
   const seconds = Number(values.seconds);
   const work = await mkdtemp(join(tmpdir(), 'bench-infer-'));
-  const modelDir = values.model ?? (await writeFixtureModel(join(work, 'model')));
+  const modelDir = values.model ?? (await writeTrainedModel(join(work, 'model'))).dir;
   const modelKeys = (JSON.parse(await readFile(join(modelDir, 'model.json'), 'utf8')) as { keys: string[] })
     .keys;
   const key = modelKeys[0];

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureKeys, writeFixtureModel } from '../test/inference/model-fixture.js';
+import { fixtureKeys, writeFixtureModel, writeTrainedModel } from '../test/inference/model-fixture.js';
 import { forecast, loadModel } from '../training/forecast/model.js';
 import { buildInferenceApp } from './app.js';
 import { ForecastModelServer } from './model-server.js';
@@ -61,6 +61,24 @@ describe('inference app', () => {
       expect(response.json().forecasts).toEqual(expected.forecasts);
       expect(response.json().forecasts[0].points).toHaveLength(request.horizon);
     }
+  });
+
+  it('scores a trained GBDT model exactly as the training code predicts', async () => {
+    const trained = await writeTrainedModel(join(dir, 'gbdt'));
+    const server = new ForecastModelServer(trained.dir);
+    await server.load();
+    const gbdtApp = buildInferenceApp({ server });
+    const model = await loadModel(trained.dir);
+    expect(model.file.kind).toBe('gbdt');
+    const keys = trained.keys.slice(0, 3);
+    const response = await gbdtApp.inject({ method: 'POST', url: '/score', payload: { keys, horizon: 7 } });
+    expect(response.statusCode).toBe(200);
+    expect(response.json().forecasts).toEqual(forecast(model, { keys, horizon: 7 }).forecasts);
+    expect(response.json().model.kind).toBe('gbdt');
+    const tooLong = await gbdtApp.inject({ method: 'POST', url: '/score', payload: { keys, horizon: 28 } });
+    expect(tooLong.statusCode).toBe(400);
+    expect(tooLong.json().error.message).toMatch(/^horizon: model was trained for 7 days/);
+    await gbdtApp.close();
   });
 
   it('defaults the start to the day after the model data and accepts the input_data wrapper', async () => {

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '../../training/forecast/features.js';
 import { MODEL_FORMAT_VERSION, type ModelFile } from '../../training/forecast/modelFile.js';
+import { trainSmall } from '../../training/forecast/testSupport.js';
 
 /** Keys the fixture model knows. */
 export const fixtureKeys = ['electronics.smartphone', 'appliances.kitchen', 'computers.notebook'] as const;
@@ -43,4 +44,17 @@ export async function writeFixtureModel(dir: string, options: { lastDate?: strin
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'model.json'), JSON.stringify(file));
   return dir;
+}
+
+/**
+ * Trains a small real GBDT model with the training code (D's synthetic series and test settings) and
+ * writes its model.json; returns the directory and the keys it knows. Takes a few seconds.
+ */
+export async function writeTrainedModel(
+  dir: string,
+): Promise<{ dir: string; keys: string[]; lastDate: string }> {
+  const artifacts = trainSmall();
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'model.json'), JSON.stringify(artifacts.model));
+  return { dir, keys: artifacts.model.keys, lastDate: artifacts.model.lastDate };
 }
