@@ -379,8 +379,20 @@ export class AzureMlPlatform implements MlPlatform {
   async setModelTags(name: string, version: string, tags: Record<string, string>): Promise<ModelVersion> {
     const url = this.#ws(`/models/${name}/versions/${version}`);
     const current = await this.#arm.call<ArmModelVersion>('GET', url, undefined, `Model ${name}:${version}`);
+    // Re-PUT only the writable fields: read-only ones (provisioningState) are refused on input.
+    const { modelType, modelUri, jobName, description, properties, flavors, isAnonymous } =
+      current.body.properties;
     const body = {
-      properties: { ...current.body.properties, tags: { ...current.body.properties.tags, ...tags } },
+      properties: {
+        modelType,
+        modelUri,
+        ...(jobName ? { jobName } : {}),
+        ...(description ? { description } : {}),
+        properties: properties ?? {},
+        ...(flavors ? { flavors } : {}),
+        ...(isAnonymous !== undefined ? { isAnonymous } : {}),
+        tags: { ...current.body.properties.tags, ...tags },
+      },
     };
     return modelVersion(
       name,
