@@ -29,7 +29,7 @@ export interface EtlReport {
   rowsAccepted: number;
   rowsQuarantined: number;
   quarantinedByReason: Record<string, number>;
-  /** Extra copies of exact duplicate valid rows (within a file), dropped. */
+  /** Extra copies of exact duplicate valid rows, dropped (found within and across files). */
   duplicatesRemoved: number;
   /** Number of distinct keys per key type. */
   keys: Partial<Record<KeyType, number>>;
@@ -47,10 +47,10 @@ export interface StageStats {
   etlCodeVersion: string;
   sha256: string;
   rowsRead: number;
-  rowsAccepted: number;
+  /** Rows that passed validation, duplicates included (they are removed when days are merged). */
+  validRows: number;
   rowsQuarantined: number;
   quarantinedByReason: Record<string, number>;
-  duplicatesRemoved: number;
   firstDate: string | null;
   lastDate: string | null;
 }

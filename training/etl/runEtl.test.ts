@@ -247,7 +247,7 @@ describe('runEtl incrementally over monthly files', () => {
       outDir: out,
       keyTypes: ['category_code'],
     });
-    const octPartials = join(out, 'staged', first.inputs[0]?.sha256 ?? '', 'rows.parquet');
+    const octPartials = join(out, 'staged', first.inputs[0]?.sha256 ?? '', 'stats.json');
     const inodeBefore = (await stat(octPartials)).ino;
 
     await generateClickstream({

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { type Engine, openEngine } from './engine.js';
 import { EtlError, EtlInputError } from './errors.js';
 import { checkHeader, hashFile, type InputFile, resolveInputs } from './inputs.js';
 import { type EtlReport, type KeyType, KEY_TYPES, type StageStats } from './report.js';
-import { ETL_CODE_VERSION, literal, mergeSeriesSql } from './sql.js';
+import { type MergeResult, mergeSeries } from './merge.js';
+import { ETL_CODE_VERSION, literal } from './sql.js';
 import { STAGE_FILES, stageFile } from './stage.js';
 
 /** Options of {@link runEtl}. */
@@ -109,12 +110,19 @@ export async function runEtl(options: RunEtlOptions): Promise<EtlReport> {
 
     emit({ phase: 'merge', file: undefined, percent: 0 });
     const seriesDir = join(work, 'series');
-    const rowsFiles = staged.map((s) => join(s.dir, STAGE_FILES.rows));
-    for (const [k, keyType] of keyTypes.entries()) {
-      await mkdir(join(seriesDir, `key_type=${keyType}`), { recursive: true });
-      const file = join(seriesDir, `key_type=${keyType}`, 'data_0.parquet');
-      await engine.run(mergeSeriesSql(rowsFiles, keyType, file), (percent) =>
-        emit({ percent: (100 * k + percent) / keyTypes.length }),
+    for (const keyType of keyTypes) await mkdir(join(seriesDir, `key_type=${keyType}`), { recursive: true });
+    const merged = await mergeSeries(
+      engine,
+      staged.map((s) => s.dir),
+      keyTypes,
+      (keyType) => join(seriesDir, `key_type=${keyType}`, 'data_0.parquet'),
+      (percent) => emit({ percent }),
+    );
+    const validRows = staged.reduce((a, s) => a + s.stats.validRows, 0);
+    if (merged.validRows !== validRows) {
+      throw new EtlError(
+        'ENGINE_FAILED',
+        `merge saw ${merged.validRows} valid rows, the stages ${validRows}`,
       );
     }
     const keyRows = await engine.rows(`SELECT key_type, count(DISTINCT key) AS keys, count(*) AS n
@@ -123,7 +131,7 @@ export async function runEtl(options: RunEtlOptions): Promise<EtlReport> {
     engine = undefined;
     await rm(join(work, '.spill'), { recursive: true, force: true });
 
-    const report = buildReport(staged, keyTypes, keyRows, performance.now() - started);
+    const report = buildReport(staged, merged, keyTypes, keyRows, performance.now() - started);
     await writeFile(join(work, 'etl-report.json'), `${JSON.stringify(report, null, 2)}\n`);
     await swapIn(work, outDir);
     emit({ phase: 'done', percent: 100 });
@@ -147,7 +155,7 @@ function rejectSameContent(inputs: readonly InputFile[]): void {
 }
 
 function checkQuarantineShare(file: string, stats: StageStats, max: number): void {
-  if (stats.rowsAccepted === 0) {
+  if (stats.validRows === 0) {
     throw new EtlInputError(
       'NO_VALID_ROWS',
       file,
@@ -175,17 +183,23 @@ async function reuseStage(previous: string, dir: string): Promise<StageStats | u
     return undefined; // Nothing reusable: stage it afresh.
   }
   if (stats.etlCodeVersion !== ETL_CODE_VERSION) return undefined;
-  await mkdir(dir, { recursive: true });
-  for (const name of Object.values(STAGE_FILES)) {
-    await link(join(previous, name), join(dir, name)).catch(() =>
-      copyFile(join(previous, name), join(dir, name)),
-    );
-  }
+  await linkTree(previous, dir);
   return stats;
+}
+
+/** Hard-links every file of a directory tree into another (copies where links are not possible). */
+async function linkTree(from: string, to: string): Promise<void> {
+  await mkdir(to, { recursive: true });
+  for (const entry of await readdir(from, { withFileTypes: true })) {
+    const [source, target] = [join(from, entry.name), join(to, entry.name)];
+    if (entry.isDirectory()) await linkTree(source, target);
+    else await link(source, target).catch(() => copyFile(source, target));
+  }
 }
 
 function buildReport(
   staged: readonly { input: InputFile; stats: StageStats; cached: boolean }[],
+  merged: MergeResult,
   keyTypes: KeyType[],
   keyRows: readonly Record<string, unknown>[],
   durationMs: number,
@@ -216,10 +230,10 @@ function buildReport(
     datasetVersion: `ds-${createHash('sha256').update(versionInput).digest('hex').slice(0, 16)}`,
     inputs: staged.map(({ input, stats, cached }) => ({ ...input, cached, rowsRead: stats.rowsRead })),
     rowsRead: sum((s) => s.rowsRead),
-    rowsAccepted: sum((s) => s.rowsAccepted),
+    rowsAccepted: merged.rowsAccepted,
     rowsQuarantined: sum((s) => s.rowsQuarantined),
     quarantinedByReason,
-    duplicatesRemoved: sum((s) => s.duplicatesRemoved),
+    duplicatesRemoved: merged.duplicatesRemoved,
     keys,
     dateRange: firsts[0] && lasts.at(-1) ? { first: firsts[0], last: lasts.at(-1) as string } : null,
     seriesRows: keyRows.reduce((a, r) => a + Number(r.n ?? 0), 0),

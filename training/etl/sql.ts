@@ -52,32 +52,26 @@ const rowReason = `CASE
   END`;
 
 /**
- * Stage of a file: one streaming scan that classifies every parsed row, removes exact duplicates and writes
- * the distinct rows (valid and invalid, with their reason) as Parquet. Duplicates are grouped on (time,
- * product, user, hash of the other columns) rather than on all columns: fixed-width keys keep the hash
- * table small, and a false match needs a 64-bit hash collision between two rows with the same second,
- * product and user. Nothing is materialised in DuckDB, so memory holds only that hash table.
+ * Stage of a file: one streaming scan, no hash table, that classifies every parsed row and writes it as
+ * Parquet partitioned by day (`part=YYYY-MM-DD`), invalid rows under `part=quarantine`. Memory stays flat
+ * whatever the file size; de-duplication happens later per window of days (see mergeWindowSql), where a
+ * duplicate always lands because it has the same event time.
  */
-export function stageScanSql(file: string, rejects: string, out: string): string {
+export function stageScanSql(file: string, rejects: string, rowsDir: string): string {
   return `COPY (
-  SELECT event_time::DATE AS date, product_id, user_id,
-    any_value(reason) AS reason, any_value(raw) AS raw, any_value(etype) AS etype,
-    any_value(price_value) AS price_value, any_value(category_code) AS category_code,
-    any_value(brand) AS brand, count(*) AS copies
-  FROM (
-    SELECT event_time, product_id, user_id, category_code, brand, reason,
+    SELECT CASE WHEN reason IS NULL THEN strftime(event_time, '%Y-%m-%d') ELSE 'quarantine' END AS part,
+      event_time::DATE AS date, event_time, product_id, user_id, reason,
       hash(event_type, category_id, category_code, brand, price, user_session) AS row_hash,
       CASE WHEN reason IS NOT NULL THEN ${rawLine} END AS raw,
       CASE event_type ${EVENT_TYPES.map((t, i) => `WHEN ${literal(t)} THEN ${i}`).join(' ')} END::UTINYINT AS etype,
-      TRY_CAST(price AS ${PRICE_TYPE}) AS price_value
+      TRY_CAST(price AS ${PRICE_TYPE}) AS price_value, category_code, brand
     FROM (SELECT *, ${rowReason} AS reason FROM ${readRaw(file, rejects)})
-  )
-  GROUP BY event_time, product_id, user_id, row_hash
-  ) TO ${literal(out)} (FORMAT parquet)`;
+  ) TO ${literal(rowsDir)} (FORMAT parquet, PARTITION_BY (part), OVERWRITE_OR_IGNORE true)`;
 }
 
-/** The staged rows of a file as a SQL source. */
-export const stagedRows = (rowsFile: string): string => `read_parquet(${literal(rowsFile)})`;
+/** Parquet files as a SQL source. */
+export const parquetFiles = (files: readonly string[]): string =>
+  `read_parquet([${files.map(literal).join(', ')}], hive_partitioning = false)`;
 
 /** Reader rejects, one per raw line, with the reason the line is quarantined (table `<rejects>_lines`). */
 export function rejectedLinesSql(rejects: string): string {
@@ -96,33 +90,37 @@ export function rejectedLinesSql(rejects: string): string {
   GROUP BY line`;
 }
 
-/** Quarantine rows of one file: reader rejects plus rows that parsed but are invalid (one per copy). */
+/** Quarantine rows of one file: reader rejects, blank lines, and rows that parsed but are invalid. */
 export function stageQuarantineSql(
-  rowsFile: string,
+  invalidFiles: readonly string[],
   rejects: string,
   emptyLines: number,
   out: string,
 ): string {
+  const parsed = invalidFiles.length
+    ? `UNION ALL SELECT NULL::BIGINT AS line, reason, raw FROM ${parquetFiles(invalidFiles)}`
+    : '';
   return `COPY (
     SELECT line, reason, raw FROM ${rejects}_lines
     UNION ALL
     SELECT NULL::BIGINT AS line, 'empty_line' AS reason, '' AS raw FROM range(${emptyLines})
-    UNION ALL
-    SELECT NULL::BIGINT AS line, reason, raw FROM ${stagedRows(rowsFile)}, range(copies) WHERE reason IS NOT NULL
+    ${parsed}
     ORDER BY line NULLS LAST, reason, raw
   ) TO ${literal(out)} (FORMAT parquet)`;
 }
 
-/** Counts for the report from a staged file. */
-export function stageStatsSql(rowsFile: string, rejects: string): string {
+/** Counts for the report from a staged file's row files (none when every line was rejected by the reader). */
+export function stageStatsSql(rowFiles: readonly string[], rejects: string): string {
+  const source = rowFiles.length
+    ? parquetFiles(rowFiles)
+    : '(SELECT NULL::VARCHAR AS reason, NULL::DATE AS date WHERE false)';
   return `SELECT
     (SELECT count(*) FROM ${rejects}_lines) AS rejected_lines,
-    coalesce(sum(copies), 0) AS parsed_rows,
-    coalesce(sum(copies) FILTER (reason IS NULL), 0) AS valid_rows,
-    count(*) FILTER (reason IS NULL) AS accepted_rows,
+    count(*) AS parsed_rows,
+    count(*) FILTER (reason IS NULL) AS valid_rows,
     min(date) FILTER (reason IS NULL)::VARCHAR AS first_date,
     max(date) FILTER (reason IS NULL)::VARCHAR AS last_date
-  FROM ${stagedRows(rowsFile)}`;
+  FROM ${source}`;
 }
 
 /** Quarantine counts by reason from a staged quarantine file. */
@@ -139,14 +137,29 @@ const keyColumn: Record<KeyType, string> = {
 };
 
 /**
- * Daily series of one key type from the staged rows of every input: one row per key per calendar day from
- * the key's first to its last active day, zero-filled. Distinct users come from a first aggregation per
- * (key, day, user), which also lets monthly files merge exactly.
+ * One window of days from every input's staged rows, de-duplicated: exact duplicate rows are grouped on
+ * (time, product, user, hash of the other columns), fixed-width keys that keep the hash table small; a false
+ * match needs a 64-bit hash collision between two rows with the same second, product and user.
  */
-export function mergeSeriesSql(rowsFiles: readonly string[], keyType: KeyType, outFile: string): string {
+export function mergeWindowSql(files: readonly string[], table: string): string {
+  return `CREATE OR REPLACE TEMP TABLE ${table} AS
+    SELECT date, product_id, user_id, any_value(category_code) AS category_code, any_value(brand) AS brand,
+      any_value(etype) AS etype, any_value(price_value) AS price_value, count(*) AS copies
+    FROM ${parquetFiles(files)}
+    GROUP BY date, event_time, product_id, user_id, row_hash`;
+}
+
+/**
+ * Daily aggregates of one key type over a de-duplicated window, appended to `daily`. Distinct users come
+ * from a first aggregation per (key, day, user). Keys are grouped in their native type (product_id as BIGINT
+ * keeps that hash table narrow) and rendered as VARCHAR only in the output.
+ */
+export function windowDailySql(window: string, keyType: KeyType, daily: string, create: boolean): string {
   const key = keyColumn[keyType];
-  return `COPY (
-    WITH per_user AS (
+  const select = `SELECT key, date, sum(views) AS views, sum(carts) AS carts, sum(removes) AS removes,
+      sum(purchases) AS purchases, sum(revenue) AS revenue, sum(price_sum) AS price_sum,
+      sum(price_n) AS price_n, count(*) AS users
+    FROM (
       SELECT ${key} AS key, date, user_id,
         count(*) FILTER (etype = 0) AS views,
         count(*) FILTER (etype = 1) AS carts,
@@ -155,25 +168,25 @@ export function mergeSeriesSql(rowsFiles: readonly string[], keyType: KeyType, o
         sum(price_value) FILTER (etype = 3) AS revenue,
         sum(price_value) FILTER (price_value > 0) AS price_sum,
         count(*) FILTER (price_value > 0) AS price_n
-      FROM read_parquet([${rowsFiles.map(literal).join(', ')}])
-      WHERE reason IS NULL AND ${key} IS NOT NULL${keyType === 'product_id' ? '' : ` AND ${key} <> ''`}
+      FROM ${window}
+      WHERE ${key} IS NOT NULL${keyType === 'product_id' ? '' : ` AND ${key} <> ''`}
       GROUP BY ALL
-    ),
-    daily AS (
-      SELECT key, date, sum(views)::BIGINT AS views, sum(carts)::BIGINT AS carts,
-        sum(removes)::BIGINT AS removes, sum(purchases)::BIGINT AS purchases,
-        coalesce(sum(revenue), 0)::DOUBLE AS revenue,
-        (sum(price_sum) / nullif(sum(price_n), 0))::DOUBLE AS price_mean, count(*)::BIGINT AS users
-      FROM per_user GROUP BY key, date
-    ),
-    days AS (
+    ) GROUP BY key, date`;
+  return create ? `CREATE OR REPLACE TEMP TABLE ${daily} AS ${select}` : `INSERT INTO ${daily} ${select}`;
+}
+
+/** The zero-filled series of one key type: one row per key per calendar day from first to last active day. */
+export function seriesSql(daily: string, outFile: string): string {
+  return `COPY (
+    WITH days AS (
       SELECT key, unnest(generate_series(min(date), max(date), INTERVAL 1 DAY))::DATE AS date
-      FROM daily GROUP BY key
+      FROM ${daily} GROUP BY key
     )
-    SELECT d.key::VARCHAR AS key, d.date, coalesce(v.views, 0) AS views, coalesce(v.carts, 0) AS carts,
-      coalesce(v.removes, 0) AS removes, coalesce(v.purchases, 0) AS purchases,
-      coalesce(v.revenue, 0)::DOUBLE AS revenue, v.price_mean, coalesce(v.users, 0) AS users
-    FROM days d LEFT JOIN daily v USING (key, date)
+    SELECT d.key::VARCHAR AS key, d.date, coalesce(v.views, 0)::BIGINT AS views,
+      coalesce(v.carts, 0)::BIGINT AS carts, coalesce(v.removes, 0)::BIGINT AS removes,
+      coalesce(v.purchases, 0)::BIGINT AS purchases, coalesce(v.revenue, 0)::DOUBLE AS revenue,
+      (v.price_sum / nullif(v.price_n, 0))::DOUBLE AS price_mean, coalesce(v.users, 0)::BIGINT AS users
+    FROM days d LEFT JOIN ${daily} v USING (key, date)
     ORDER BY d.key, d.date
   ) TO ${literal(outFile)} (FORMAT parquet)`;
 }
@@ -184,9 +197,11 @@ export const ETL_CODE_VERSION = `etl-${SCHEMA_VERSION}+${createHash('sha256')
     [
       stageScanSql('IN', 'rej', 'ROWS'),
       rejectedLinesSql('rej'),
-      stageQuarantineSql('ROWS', 'rej', 0, 'Q'),
-      stageStatsSql('ROWS', 'rej'),
-      ...KEY_TYPES.map((k) => mergeSeriesSql(['ROWS'], k, 'OUT')),
+      stageQuarantineSql(['Q'], 'rej', 0, 'Q'),
+      stageStatsSql(['ROWS'], 'rej'),
+      mergeWindowSql(['W'], 'win'),
+      ...KEY_TYPES.map((k) => windowDailySql('win', k, 'daily', true)),
+      seriesSql('daily', 'OUT'),
     ].join('\n'),
   )
   .digest('hex')

@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EtlError, EtlInputError } from './errors.js';
 import { type Engine } from './engine.js';
@@ -16,17 +16,25 @@ import {
 
 /** Files a staged input leaves in its stage directory. */
 export const STAGE_FILES = {
-  rows: 'rows.parquet',
+  rows: 'rows',
   quarantine: 'quarantine.parquet',
   stats: 'stats.json',
 };
 
+/** Partition of the staged rows that holds rows which parsed but are invalid. */
+export const QUARANTINE_PART = 'part=quarantine';
+
 const num = (v: unknown): number => Number(v ?? 0);
 
+/** Parquet files of one partition directory (none when it does not exist). */
+export async function partitionFiles(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => []);
+  return names.filter((n) => n.endsWith('.parquet')).map((n) => join(dir, n));
+}
+
 /**
- * Stages one input: parses, validates and de-duplicates it, and writes its distinct rows, its quarantined
- * lines and its counts into `stageDir`. Rows are accounted for exactly:
- * read = accepted + duplicates + quarantined.
+ * Stages one input: parses and validates it, and writes its rows partitioned by day, its quarantined
+ * lines and its counts into `stageDir`. Rows are accounted for exactly: read = valid + quarantined.
  */
 export async function stageFile(
   engine: Engine,
@@ -37,13 +45,13 @@ export async function stageFile(
   onPercent?: (percent: number) => void,
 ): Promise<StageStats> {
   await mkdir(stageDir, { recursive: true });
-  const rowsFile = join(stageDir, STAGE_FILES.rows);
+  const rowsDir = join(stageDir, STAGE_FILES.rows);
   const rejects = `rejects_${tag}`;
   const feed = await openFeed(input.file, join(scratchDir, `input-${tag}.csv`));
   let fed: FeedResult;
   try {
     try {
-      await engine.run(stageScanSql(feed.path, rejects, rowsFile), onPercent);
+      await engine.run(stageScanSql(feed.path, rejects, rowsDir), onPercent);
     } catch (cause) {
       feed.abort();
       await feed.done.catch(() => undefined);
@@ -58,7 +66,10 @@ export async function stageFile(
     await rm(feed.path, { force: true });
   }
   await engine.run(rejectedLinesSql(rejects));
-  const [counts] = await engine.rows(stageStatsSql(rowsFile, rejects));
+  const rowFiles: string[] = [];
+  for (const part of await readdir(rowsDir).catch(() => []))
+    rowFiles.push(...(await partitionFiles(join(rowsDir, part))));
+  const [counts] = await engine.rows(stageStatsSql(rowFiles, rejects));
   const seen = num(counts?.parsed_rows) + num(counts?.rejected_lines);
   // Lines the reader skipped without a reject (blank lines) are quarantined too: nothing goes unaccounted.
   const dataLines = Math.max(0, fed.lines - 1);
@@ -70,27 +81,25 @@ export async function stageFile(
     );
   }
   const quarantineFile = join(stageDir, STAGE_FILES.quarantine);
-  await engine.run(stageQuarantineSql(rowsFile, rejects, emptyLines, quarantineFile));
+  const invalid = await partitionFiles(join(rowsDir, QUARANTINE_PART));
+  await engine.run(stageQuarantineSql(invalid, rejects, emptyLines, quarantineFile));
   const byReason = await engine.rows(quarantineByReasonSql(quarantineFile));
   for (const name of [`${rejects}_lines`, `${rejects}_errors`, `${rejects}_scans`]) {
     await engine.run(`DROP TABLE IF EXISTS ${name}`);
   }
   const quarantinedByReason = Object.fromEntries(byReason.map((r) => [String(r.reason), num(r.n)]));
   const rowsQuarantined = Object.values(quarantinedByReason).reduce((a, b) => a + b, 0);
-  const validRows = num(counts?.valid_rows);
-  const rowsAccepted = num(counts?.accepted_rows);
   const stats: StageStats = {
     etlCodeVersion: ETL_CODE_VERSION,
     sha256: input.sha256,
     rowsRead: dataLines,
-    rowsAccepted,
+    validRows: num(counts?.valid_rows),
     rowsQuarantined,
     quarantinedByReason,
-    duplicatesRemoved: validRows - rowsAccepted,
     firstDate: (counts?.first_date as string | null) ?? null,
     lastDate: (counts?.last_date as string | null) ?? null,
   };
-  if (stats.rowsRead !== stats.rowsAccepted + stats.duplicatesRemoved + stats.rowsQuarantined) {
+  if (stats.rowsRead !== stats.validRows + stats.rowsQuarantined) {
     throw new EtlError(
       'ENGINE_FAILED',
       `${input.file}: row accounting does not add up: ${JSON.stringify(stats)}`,
