@@ -30,6 +30,7 @@ import {
   typedDataToJson,
   type OrchestratorState,
 } from './protocol.js';
+import { continueSession, type SessionCache } from './sessions.js';
 import type { InstanceRecord, ReceivedControlMessage, TaskHubStore } from './store.js';
 
 /**
@@ -75,6 +76,8 @@ export interface DurableEngineOptions {
   logger: HostLogger;
   /** Keep per-episode timings (benchmarks). */
   collectStats?: boolean;
+  /** Extended sessions: continue kept executors instead of replaying (see sessions.ts). */
+  sessions?: SessionCache;
 }
 
 const controlVisibilitySeconds = 30;
@@ -100,6 +103,8 @@ class InstanceActor {
   sentinelEtag: string | null = null;
   readonly inbox: InboxItem[] = [];
   readonly timers = new Map<number, AbortController>();
+  /** The SDK executor kept between episodes when extended sessions are on. */
+  session: ReturnType<SessionCache['take']>;
   #draining = false;
   #commit: Promise<void> | undefined;
   #commitAgain = false;
@@ -321,7 +326,7 @@ class InstanceActor {
         crash: `The function '${this.name}' doesn't exist, is disabled, or is not an orchestrator function.`,
       };
     } else {
-      result = await this.#invoke(fn, allEvents, started0);
+      result = await this.#run(fn, allEvents, newEvents, started0);
     }
     if (this.discarded) return;
     for (const e of newEvents) this.history.push(e);
@@ -388,9 +393,34 @@ class InstanceActor {
       outcome: continueAsNew ? 'ContinuedAsNew' : outcome === 'Running' ? 'Awaited' : outcome,
     });
 
+    if (continueAsNew || outcome !== 'Running') this.session = undefined;
     if (continueAsNew) this.#continueAsNew(continueAsNew.input, now);
     else for (const work of scheduled) engine.startWork(this, work);
     for (const b of batch) this.#ack(b);
+  }
+
+  /** Continues the kept session if there is one (extended sessions), else replays the whole history. */
+  async #run(
+    fn: RegisteredFunction,
+    allEvents: HistoryEvent[],
+    newEvents: HistoryEvent[],
+    startedEvent: HistoryEvent,
+  ): Promise<{ state: OrchestratorState } | { crash: string }> {
+    const sessions = this.engine.sessions;
+    if (sessions && this.session) {
+      try {
+        return { state: continueSession(this.session, newEvents) };
+      } catch (err) {
+        this.engine.logger.warn('Extended session lost; replaying the history', {
+          instanceId: this.instanceId,
+          error: (err as Error).message,
+        });
+        this.session = undefined;
+      }
+    }
+    const result = await this.#invoke(fn, allEvents, startedEvent);
+    if (sessions) this.session = sessions.take(this.instanceId);
+    return result;
   }
 
   async #invoke(
@@ -606,6 +636,7 @@ export class DurableEngine {
   readonly invoker: FunctionInvoker;
   readonly clock: Clock;
   readonly logger: HostLogger;
+  readonly sessions: SessionCache | undefined;
   readonly stats: EngineStats = { episodes: 0, episodeMs: [], activities: 0, finished: 0 };
   readonly #collectStats: boolean;
   readonly #actors = new Map<string, InstanceActor>();
@@ -622,6 +653,7 @@ export class DurableEngine {
     this.clock = options.clock;
     this.logger = options.logger;
     this.#collectStats = options.collectStats ?? false;
+    this.sessions = options.sessions;
   }
 
   /** Creates the hub, resumes every unfinished instance and starts listening on the control queue. */

@@ -4,6 +4,7 @@ import { durableClientPayload } from './clientBinding.js';
 import { DurableEngine } from './engine.js';
 import { DurableHubError } from './errors.js';
 import { registerDurableHttpApi } from './httpApi.js';
+import { SessionCache } from './sessions.js';
 import { TaskHubStore } from './store.js';
 
 export { DurableEngine } from './engine.js';
@@ -18,6 +19,8 @@ export interface DurableExtensionOptions {
   clock?: Clock;
   /** Keep per-episode timings in `engine.stats` (benchmarks). */
   collectStats?: boolean;
+  /** Overrides host.json `extensions.durableTask.extendedSessionsEnabled` (default false, as in Azure). */
+  extendedSessions?: boolean;
 }
 
 /** The durable extension as the host sees it, plus access to its engine for tests and benchmarks. */
@@ -76,6 +79,10 @@ export function createDurableExtension(options: DurableExtensionOptions = {}): D
       ctxRef = ctx;
       hubName = resolveHubName(ctx, options.hubName);
       const store = new TaskHubStore(ctx.storageConnectionString, hubName);
+      const extended =
+        options.extendedSessions ?? ctx.hostJson.extensions?.durableTask?.extendedSessionsEnabled === true;
+      const sessions = extended ? new SessionCache() : undefined;
+      if (sessions) for (const fn of ctx.registry.byTriggerType('orchestrationTrigger')) sessions.wrap(fn);
       engine = new DurableEngine({
         store,
         registry: ctx.registry,
@@ -83,6 +90,7 @@ export function createDurableExtension(options: DurableExtensionOptions = {}): D
         clock: options.clock ?? ctx.clock,
         logger: ctx.logger,
         collectStats: options.collectStats ?? false,
+        ...(sessions ? { sessions } : {}),
       });
       const systemKey = () => ctx.systemKey('durabletask_extension');
       const clientInput = () => ({

@@ -39,12 +39,17 @@ export async function startDurableHost(
     hubName?: string;
     collectStats?: boolean;
     appDir?: string;
+    extendedSessions?: boolean;
   } = {},
 ): Promise<DurableTestHost> {
   const clock = options.clock ?? new ManualClock('2026-03-02T08:00:00.000Z');
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'durable-host-'));
   const logger = createMemoryLogger();
-  const durable = createDurableExtension({ clock, collectStats: options.collectStats ?? false });
+  const durable = createDurableExtension({
+    clock,
+    collectStats: options.collectStats ?? false,
+    extendedSessions: options.extendedSessions ?? false,
+  });
   const host = await LocalHost.start({
     appDir: options.appDir ?? fixtureAppDir,
     port: 0,
