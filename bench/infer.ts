@@ -9,7 +9,7 @@
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalEndpointManager } from '../aml/local/endpoint/index.js';
@@ -161,10 +161,23 @@ async function main(): Promise<void> {
     const windowMs = Date.now() - phaseStart;
     const blue = manager.readMetrics('bench', 'blue', windowMs);
     const green = manager.readMetrics('bench', 'green', windowMs);
+    // The same load straight at blue's instance: what the router (auth, split, proxy hop) adds.
+    const bluePort = manager.getDeploymentState('bench', 'blue')?.instances[0]?.port;
+    const directUrl = `http://127.0.0.1:${bluePort}/score`;
+    const directHeaders = { 'content-type': 'application/json' };
+    const directSaturation = await runPhase('direct sat.', directUrl, directHeaders, body, {
+      seconds,
+      connections: 32,
+    });
+    const direct500 = await runPhase('direct 500', directUrl, directHeaders, body, {
+      seconds,
+      connections: 16,
+      overallRate: 500,
+    });
 
     console.log('');
     console.log('phase        req/s    requests  non-2xx  errors   p50 ms   p95 ms   p99 ms');
-    for (const phase of [saturation, at500]) {
+    for (const phase of [saturation, at500, directSaturation, direct500]) {
       console.log(
         `${phase.name.padEnd(11)} ${phase.rps.toFixed(0).padStart(6)} ${String(phase.total).padStart(11)} ${String(phase.non2xx).padStart(8)} ${String(phase.errors).padStart(7)} ${phase.p50Ms.toFixed(2).padStart(8)} ${phase.p95Ms.toFixed(2).padStart(8)} ${phase.p99Ms.toFixed(2).padStart(8)}`,
       );
@@ -181,6 +194,11 @@ async function main(): Promise<void> {
     }
     const greenShare = green.count / Math.max(1, green.count + blue.count);
     console.log(`green share ${(greenShare * 100).toFixed(1)}% (configured 10%); model ${modelDir}`);
+    console.log(
+      `${availableParallelism()} cores, load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+    );
     const figures = {
       saturationRps: Math.round(saturation.rps),
       saturationP95Ms: round(saturation.p95Ms),
@@ -193,6 +211,12 @@ async function main(): Promise<void> {
         errors: at500.errors,
       },
       greenShare: round(greenShare),
+      direct: {
+        saturationRps: Math.round(directSaturation.rps),
+        p95MsAt500: round(direct500.p95Ms),
+      },
+      cores: availableParallelism(),
+      loadAverage1m: round(loadavg()[0] ?? 0),
     };
     console.log(
       JSON.stringify({

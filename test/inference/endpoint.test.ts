@@ -45,7 +45,7 @@ interface Answer {
 }
 
 // node:http with keep-alive rather than fetch: a third of the client CPU, which matters on a shared 2-core box.
-const client = new Agent({ keepAlive: true, maxSockets: 32 });
+const client = new Agent({ keepAlive: true, maxSockets: 32, noDelay: true });
 
 function post(headers: Record<string, string> = {}): Promise<Answer> {
   const url = new URL(scoringUri);

@@ -76,6 +76,8 @@ export class InferenceInstance {
     this.id = options.id;
     this.agent = new Agent({
       keepAlive: true,
+      // Small request/response pairs: without TCP_NODELAY, Nagle plus delayed ACK adds tens of ms.
+      noDelay: true,
       maxSockets: options.spec.requestSettings.maxConcurrentRequestsPerInstance,
     });
   }
