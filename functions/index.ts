@@ -1,28 +1,22 @@
 /**
  * The app entry (package.json "main"): validates configuration at load (a bad setting stops the host with
- * its name) and registers the functions. Saga triggers, orchestrators and activities join here later.
+ * its name), builds the ML platform adapter it names, and registers the health and config routes, the
+ * sagas' orchestrators and activities, and the triggers that start and steer them.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { app, type HttpResponseInit } from '@azure/functions';
 import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { appPackage, appRoot } from './appRoot.js';
 import { loadConfig, publicConfig, type AppConfig } from './config.js';
+import { createPlatform } from './platform.js';
+import { registerSagaFunctions, registerSagaTriggers } from './registerSagas.js';
+import { datastoreOf, loadSagaConfig } from './sagaConfig.js';
 
 const config = loadConfig();
-
-/** package.json of the app, found upwards from this file (works from functions/ and dist/functions/). */
-function readPackage(): { name: string; version: string } {
-  let dir = import.meta.dirname;
-  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
-    name?: string;
-    version?: string;
-  };
-  return { name: pkg.name ?? 'app', version: pkg.version ?? '0.0.0' };
-}
-
-const pkg = readPackage();
+const sagaConfig = loadSagaConfig(process.env, config.platform);
+const root = appRoot();
+const pkg = appPackage();
 const registered: string[] = [];
 
 function blobService(cfg: AppConfig): BlobServiceClient {
@@ -67,6 +61,34 @@ app.http('config', {
   route: 'config',
   methods: ['GET'],
   authLevel: 'function',
-  handler: (): HttpResponseInit => ({ jsonBody: publicConfig(config) }),
+  handler: (): HttpResponseInit => ({ jsonBody: { ...publicConfig(config), sagas: sagaConfig } }),
 });
 registered.push('config');
+
+const { platform, stop } = createPlatform(process.env, config.platform, root, [
+  config.containers.raw,
+  config.containers.curated,
+  config.containers.models,
+  config.containers.runs,
+]);
+registered.push(
+  ...registerSagaFunctions({
+    platform,
+    jobSpecDir: path.join(root, 'aml', 'jobs'),
+    deploymentSpecPath: path.join(root, 'aml', 'deployments', 'green.yml'),
+    datastores: Object.fromEntries(
+      Object.values(config.containers).map((container) => [container, datastoreOf(container)]),
+    ),
+    outputsContainer: config.containers.curated,
+    runsContainer: config.containers.runs,
+    log: (level, message, properties) => {
+      const line = properties ? `${message} ${JSON.stringify(properties)}` : message;
+      if (level === 'error') console.error(line);
+      else if (level === 'warn') console.warn(line);
+      else console.log(line);
+    },
+  }),
+  ...registerSagaTriggers(sagaConfig, config.retrainSchedule),
+);
+// Local job and deployment processes end with the host.
+app.hook.appTerminate(stop);

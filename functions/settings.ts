@@ -46,6 +46,10 @@ export const appSettings = {
   AZURE_SUBSCRIPTION_ID: { description: 'Subscription of the Azure ML workspace.', azure: 'required' },
   AZURE_RESOURCE_GROUP: { description: 'Resource group of the Azure ML workspace.', azure: 'required' },
   AML_WORKSPACE_NAME: { description: 'Azure ML workspace name.', azure: 'required' },
+  AML_LOCATION: {
+    description: 'Azure region of the workspace (endpoint and deployment bodies carry it).',
+    azure: 'required',
+  },
   AML_COMPUTE_NAME: {
     description: 'Compute cluster that runs the ETL and training jobs.',
     default: 'cpu-cluster',

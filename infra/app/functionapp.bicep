@@ -121,6 +121,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       AZURE_SUBSCRIPTION_ID: subscription().subscriptionId
       AZURE_RESOURCE_GROUP: resourceGroup().name
       AML_WORKSPACE_NAME: workspaceName
+      AML_LOCATION: location
       AML_COMPUTE_NAME: computeName
       AML_ENDPOINT_NAME: endpointName
       DATA_LAKE_ACCOUNT_URL: 'https://${dataLake.name}.blob.${environment().suffixes.storage}'

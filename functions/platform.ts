@@ -1,0 +1,117 @@
+import path from 'node:path';
+import { DefaultAzureCredential } from '@azure/identity';
+import { EventGridPublisherClient } from '@azure/eventgrid';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { BlobDataLake } from '../aml/azure/blobDataLake.js';
+import { EventGridTopicPublisher } from '../aml/azure/eventPublisher.js';
+import { AzureMlPlatform } from '../aml/azure/platform.js';
+import { LocalMlPlatform } from '../aml/local/platform.js';
+import type { EventPublisher, MlPlatform } from '../aml/port.js';
+import { localEventGridDevKey, localEventGridPrefix } from '../local/eventgrid/extension.js';
+import { ConfigError } from './config.js';
+import { datastoreOf } from './sagaConfig.js';
+
+/** The platform the activities use, and how to release what it holds (job and endpoint processes). */
+export interface PlatformHandle {
+  platform: MlPlatform;
+  stop(): Promise<void>;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (!value) throw new ConfigError([name], `${name} is required when MLOPS_PLATFORM=azure`);
+  return value;
+}
+
+/**
+ * Defers every call until `open` resolved. The local platform opens asynchronously (it recovers jobs a
+ * previous host left running), while the app registers its functions synchronously at load.
+ */
+function deferred(open: () => Promise<MlPlatform>): MlPlatform {
+  const call =
+    (target: () => Promise<object>, name: PropertyKey) =>
+    async (...args: unknown[]) => {
+      const object = (await target()) as Record<PropertyKey, (...a: unknown[]) => unknown>;
+      return object[name]!(...args);
+    };
+  const nested = (key: 'dataLake' | 'events') =>
+    new Proxy(
+      {},
+      { get: (_t, name) => (name === 'then' ? undefined : call(async () => (await open())[key], name)) },
+    );
+  const dataLake = nested('dataLake');
+  const events = nested('events');
+  return new Proxy({} as MlPlatform, {
+    get: (_t, name) => {
+      if (name === 'then') return undefined;
+      if (name === 'dataLake') return dataLake;
+      if (name === 'events') return events;
+      return call(open, name);
+    },
+  });
+}
+
+/** Chooses and builds the ML platform adapter from configuration: the only place that decides. */
+export function createPlatform(
+  env: Env,
+  platform: 'local' | 'azure',
+  root: string,
+  containers: string[],
+): PlatformHandle {
+  if (platform === 'azure') {
+    const credential = new DefaultAzureCredential(
+      env.AZURE_CLIENT_ID ? { managedIdentityClientId: env.AZURE_CLIENT_ID } : {},
+    );
+    const lake = new BlobDataLake(new BlobServiceClient(required(env, 'DATA_LAKE_ACCOUNT_URL'), credential));
+    const topic = env.EVENTGRID_TOPIC_ENDPOINT;
+    const events: EventPublisher = topic
+      ? new EventGridTopicPublisher(new EventGridPublisherClient(topic, 'EventGrid', credential))
+      : {
+          // No custom topic configured: run events stay in the logs and run records only.
+          publish: async () => undefined,
+        };
+    const azure = new AzureMlPlatform({
+      subscriptionId: required(env, 'AZURE_SUBSCRIPTION_ID'),
+      resourceGroup: required(env, 'AZURE_RESOURCE_GROUP'),
+      workspace: required(env, 'AML_WORKSPACE_NAME'),
+      location: required(env, 'AML_LOCATION'),
+      credential,
+      projectRoot: root,
+      dataLake: lake,
+      events,
+    });
+    return { platform: azure, stop: async () => undefined };
+  }
+
+  let opened: Promise<LocalMlPlatform> | undefined;
+  const open = () => {
+    opened ??= (async () => {
+      const host = env.WEBSITE_HOSTNAME ?? process.env.WEBSITE_HOSTNAME ?? '127.0.0.1:7071';
+      const base = `http://${host}${localEventGridPrefix}/api`;
+      const storage = process.env.AzureWebJobsStorage ?? env.AzureWebJobsStorage;
+      if (!storage) throw new ConfigError(['AzureWebJobsStorage'], 'AzureWebJobsStorage is not set');
+      return LocalMlPlatform.open({
+        projectRoot: root,
+        stateDir: path.resolve(root, env.LOCAL_STATE_DIR ?? '.local', 'platform'),
+        storageConnectionString: storage,
+        datastores: Object.fromEntries(containers.map((c) => [datastoreOf(c), c])),
+        eventGrid: {
+          topicEndpoint: `${base}/events`,
+          systemEndpoint: `${base}/system-events`,
+          key: env.LOCAL_EVENTGRID_KEY ?? localEventGridDevKey,
+        },
+        workspace: 'local',
+        jobRecovery: 'rerun',
+      });
+    })();
+    return opened;
+  };
+  return {
+    platform: deferred(open),
+    stop: async () => {
+      if (opened) await (await opened).stop();
+    },
+  };
+}
