@@ -38,6 +38,8 @@ interface JobRecord {
   metrics: Record<string, number>;
   /** Which runner process owns the job while it is not terminal. */
   runnerId: string;
+  /** Process group of the running command, so a later host can stop what a crashed one left behind. */
+  pid?: number;
   startedAt?: string;
   endedAt?: string;
 }
@@ -108,6 +110,15 @@ export class LocalJobRunner {
     const touched: JobInfo[] = [];
     for (const record of await this.#table.list('job')) {
       if (isTerminalJobStatus(record.info.status) || record.runnerId === this.#runnerId) continue;
+      // The command outlives a host killed without warning (it has its own process group): stop it.
+      if (record.pid !== undefined) {
+        try {
+          process.kill(-record.pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+        delete record.pid;
+      }
       if (this.deps.recovery === 'rerun') {
         record.runnerId = this.#runnerId;
         await this.#save(record);
@@ -258,7 +269,6 @@ export class LocalJobRunner {
       );
       if (this.#cancelRequested.has(spec.name)) return await this.#finish(record, 'Canceled');
       record.startedAt = this.deps.now().toISOString();
-      await this.#setStatus(record, 'Running');
       const exit = await this.#runCommand(record, command, workDir, logFile);
       if (this.#cancelRequested.has(spec.name)) return await this.#finish(record, 'Canceled', logFile);
       if (exit.code !== 0) {
@@ -318,7 +328,7 @@ export class LocalJobRunner {
     }
   }
 
-  #runCommand(
+  async #runCommand(
     record: JobRecord,
     command: string,
     workDir: string,
@@ -342,6 +352,7 @@ export class LocalJobRunner {
       detached: true,
     });
     this.#children.set(spec.name, child);
+    if (child.pid !== undefined) record.pid = child.pid;
     // A cancel that arrived between 'Running' and the spawn found no process to kill.
     if (this.#cancelRequested.has(spec.name)) killGroup(child, 'SIGTERM');
     child.stdout.pipe(log, { end: false });
@@ -354,17 +365,22 @@ export class LocalJobRunner {
             timedOut = true;
             killGroup(child, 'SIGKILL');
           }, spec.timeoutSeconds * 1000);
-    return new Promise((resolve, reject) => {
-      child.once('error', (err) => {
-        clearTimeout(timer);
-        log.end();
-        reject(err);
-      });
-      child.once('close', (code, signal) => {
-        clearTimeout(timer);
-        log.end(() => resolve({ code, signal, timedOut }));
-      });
-    });
+    const exit = new Promise<{ code: number | null; signal: string | null; timedOut: boolean }>(
+      (resolve, reject) => {
+        child.once('error', (err) => {
+          clearTimeout(timer);
+          log.end();
+          reject(err);
+        });
+        child.once('close', (code, signal) => {
+          clearTimeout(timer);
+          log.end(() => resolve({ code, signal, timedOut }));
+        });
+      },
+    );
+    // 'Running' is recorded with the process group, so whoever sees Running can also stop it.
+    await this.#setStatus(record, 'Running');
+    return exit;
   }
 
   async #materialiseInputs(spec: CommandJob, workDir: string): Promise<Record<string, string>> {

@@ -21,7 +21,7 @@ const ids = {
 
 /** The fake runs a job the way tiny-job.mjs would: by its `mode` literal, counting the input folder's blobs. */
 function simulator(dataLake: BlobDataLake): JobSimulator {
-  return async (properties) => {
+  return async (properties): ReturnType<JobSimulator> => {
     const inputs = properties.inputs as Record<string, { value?: string; uri?: string }>;
     const mode = inputs.mode?.value;
     if (mode === 'fail') return { outcome: 'Failed', metrics: {} };
