@@ -82,6 +82,7 @@ export interface DurableEngineOptions {
 
 const controlVisibilitySeconds = 30;
 const maxEventsPerEpisode = 200;
+const rowWriteDelayMs = 50;
 
 /** One orchestration instance in memory. */
 class InstanceActor {
@@ -282,7 +283,11 @@ class InstanceActor {
   }
 
   #hasStarted(): boolean {
-    return this.history.some((e) => e.EventType === EventType.ExecutionStarted);
+    // ExecutionStarted is always among the first events (after OrchestratorStarted or a suspension).
+    for (let i = 0; i < Math.min(this.history.length, 8); i++) {
+      if (this.history[i]!.EventType === EventType.ExecutionStarted) return true;
+    }
+    return false;
   }
 
   #terminate(item: InboxItem): void {
@@ -319,14 +324,13 @@ class InstanceActor {
     const started = performance.now();
     const newEvents: HistoryEvent[] = [events.orchestratorStarted(now), ...batch.map((b) => b.event)];
     const started0 = this.history.find((e) => e.EventType === EventType.ExecutionStarted) ?? item.event;
-    const allEvents = [...this.history, ...newEvents];
-    let result: { state: OrchestratorState } | { crash: string };
+    let result: { state: OrchestratorState; replayed: boolean } | { crash: string };
     if (!fn || fn.triggerType !== 'orchestrationtrigger') {
       result = {
         crash: `The function '${this.name}' doesn't exist, is disabled, or is not an orchestrator function.`,
       };
     } else {
-      result = await this.#run(fn, allEvents, newEvents, started0);
+      result = await this.#run(fn, newEvents, started0);
     }
     if (this.discarded) return;
     for (const e of newEvents) this.history.push(e);
@@ -343,7 +347,8 @@ class InstanceActor {
       failure = { ErrorType: 'Error', ErrorMessage: result.crash };
     } else {
       const state = result.state;
-      const plan = planActions(book, state.actions[0] ?? [], this.history, now);
+      // Without a replay (extended session) the earlier actions are the same objects: nothing to compare.
+      const plan = planActions(book, state.actions[0] ?? [], result.replayed ? this.history : undefined, now);
       scheduled.push(...plan.scheduled);
       if (state.customStatus !== undefined) this.state.customStatus = JSON.stringify(state.customStatus);
       for (const id of plan.canceledTimers) {
@@ -382,7 +387,8 @@ class InstanceActor {
       this.history.push(events.orchestratorCompleted(now));
       if (this.state.status === 'Pending') this.state.status = 'Running';
     }
-    for (const e of this.history) e.IsPlayed = true;
+    for (let i = this.#playedCount; i < this.history.length; i++) this.history[i]!.IsPlayed = true;
+    this.#playedCount = this.history.length;
 
     const durationMs = performance.now() - started;
     engine.recordEpisode(durationMs);
@@ -402,14 +408,13 @@ class InstanceActor {
   /** Continues the kept session if there is one (extended sessions), else replays the whole history. */
   async #run(
     fn: RegisteredFunction,
-    allEvents: HistoryEvent[],
     newEvents: HistoryEvent[],
     startedEvent: HistoryEvent,
-  ): Promise<{ state: OrchestratorState } | { crash: string }> {
+  ): Promise<{ state: OrchestratorState; replayed: boolean } | { crash: string }> {
     const sessions = this.engine.sessions;
     if (sessions && this.session) {
       try {
-        return { state: continueSession(this.session, newEvents) };
+        return { state: continueSession(this.session, newEvents), replayed: false };
       } catch (err) {
         this.engine.logger.warn('Extended session lost; replaying the history', {
           instanceId: this.instanceId,
@@ -418,9 +423,9 @@ class InstanceActor {
         this.session = undefined;
       }
     }
-    const result = await this.#invoke(fn, allEvents, startedEvent);
+    const result = await this.#invoke(fn, [...this.history, ...newEvents], startedEvent);
     if (sessions) this.session = sessions.take(this.instanceId);
-    return result;
+    return 'state' in result ? { ...result, replayed: true } : result;
   }
 
   async #invoke(
@@ -509,6 +514,7 @@ class InstanceActor {
   /** Resolves once everything processed so far is committed. */
   async flushed(): Promise<void> {
     while (this.#commit) await this.#commit;
+    if (this.#rowDelay) this.#scheduleRowWrite(true);
     while (this.#rowWrite) await this.#rowWrite;
   }
 
@@ -546,13 +552,14 @@ class InstanceActor {
       }
       // The row shows what the history has committed, never the episodes still in memory.
       this.#committedView = { ...committed, executionId };
-      this.#writeRow();
+      this.#scheduleRowWrite(terminalStatuses.has(committed.status));
       for (const fn of after) fn();
       for (const r of receipts) void this.engine.store.deleteControl(r).catch(() => undefined);
     } while (this.#commitAgain);
   }
 
   #lastStateJson = '';
+  #playedCount = 0;
   #reportedFinished = false;
   #committedView:
     | {
@@ -563,6 +570,26 @@ class InstanceActor {
         executionId: string;
       }
     | undefined;
+
+  /**
+   * Row updates that only move a running instance along wait briefly so that several coalesce (a short
+   * orchestration then writes Completed once instead of Running and Completed); final statuses go at once.
+   */
+  #scheduleRowWrite(final: boolean): void {
+    if (final || this.#rowWrite) {
+      clearTimeout(this.#rowDelay);
+      this.#rowDelay = undefined;
+      this.#writeRow();
+      return;
+    }
+    if (this.#rowDelay) return;
+    this.#rowDelay = setTimeout(() => {
+      this.#rowDelay = undefined;
+      this.#writeRow();
+    }, rowWriteDelayMs);
+  }
+
+  #rowDelay: NodeJS.Timeout | undefined;
 
   #writeRow(): void {
     if (this.#rowWrite) {
