@@ -249,18 +249,22 @@ describe('local managed online endpoint', () => {
     expect(newPids?.some((pid) => oldPids?.includes(pid))).toBe(false);
   });
 
-  it('answers 408 when a deployment exceeds request_timeout_ms', async () => {
+  it('answers 408 past request_timeout_ms and 429 past max_concurrent_requests_per_instance', async () => {
     await manager.createOrUpdateDeployment(
       endpoint,
       spec('canary', {
-        faults: { errorRate: 0, addedLatencyMs: 500 },
-        requestSettings: { requestTimeoutMs: 100, maxConcurrentRequestsPerInstance: 32 },
+        faults: { errorRate: 0, addedLatencyMs: 2500 },
+        // A wide margin, so the second request surely arrives while the first is still in flight.
+        requestSettings: { requestTimeoutMs: 1000, maxConcurrentRequestsPerInstance: 1 },
       }),
       { wait: true, timeoutMs: 60_000 },
     );
     const before = manager.readMetrics(endpoint, 'canary', 600_000).count4xx;
-    expect((await post({ 'azureml-model-deployment': 'canary' })).status).toBe(408);
-    expect(manager.readMetrics(endpoint, 'canary', 600_000).count4xx).toBe(before + 1);
+    const pinned = { 'azureml-model-deployment': 'canary' };
+    // Two at once on one instance allowed one request: one times out, the other is turned away.
+    const statuses = (await Promise.all([post(pinned), post(pinned)])).map((a) => a.status).sort();
+    expect(statuses).toEqual([408, 429]);
+    expect(manager.readMetrics(endpoint, 'canary', 600_000).count4xx).toBe(before + 2);
   });
 
   it('refuses bad traffic maps with the Azure rules', async () => {

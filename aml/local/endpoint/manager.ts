@@ -168,7 +168,10 @@ export class LocalEndpointManager {
     const spec = parseDeploymentSpec(input);
     const existing = record.deployments.get(spec.name);
     if (existing) {
-      if (JSON.stringify(existing.spec) !== JSON.stringify(spec)) existing.update(spec);
+      // A changed spec rolls out; the same spec again retries a failed provisioning, as a re-PUT does.
+      if (existing.provisioningState === 'Failed' || JSON.stringify(existing.spec) !== JSON.stringify(spec)) {
+        existing.update(spec);
+      }
     } else {
       const deployment = this.newDeployment(record, spec);
       record.deployments.set(spec.name, deployment);
