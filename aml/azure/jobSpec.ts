@@ -97,11 +97,28 @@ export interface CommandJob {
 
 const placeholder = /\$\{\{\s*(inputs|outputs)\.([A-Za-z0-9_]+)\s*\}\}/g;
 
-/** Names of `${{inputs.x}}` / `${{outputs.y}}` placeholders used by a command. */
+/** CLI v2 optional sections: `$[[ ... ]]` is dropped when an input it uses is not given. */
+const optionalSection = /\$\[\[([\s\S]*?)\]\]/g;
+
+/** Names of `${{inputs.x}}` / `${{outputs.y}}` placeholders a command needs (outside optional sections). */
 export function commandPlaceholders(command: string): { inputs: string[]; outputs: string[] } {
   const found = { inputs: new Set<string>(), outputs: new Set<string>() };
-  for (const m of command.matchAll(placeholder)) found[m[1] as 'inputs' | 'outputs'].add(m[2] ?? '');
+  for (const m of command.replace(optionalSection, '').matchAll(placeholder)) {
+    found[m[1] as 'inputs' | 'outputs'].add(m[2] ?? '');
+  }
   return { inputs: [...found.inputs], outputs: [...found.outputs] };
+}
+
+/** Keeps each `$[[ ... ]]` section's text when every input it uses is given, and drops it otherwise. */
+export function resolveOptionalSections(
+  command: string,
+  given: (kind: 'inputs' | 'outputs', name: string) => boolean,
+): string {
+  return command.replace(optionalSection, (_all, inner: string) =>
+    [...inner.matchAll(placeholder)].every((m) => given(m[1] as 'inputs' | 'outputs', m[2] ?? ''))
+      ? inner
+      : '',
+  );
 }
 
 /** Replaces `${{inputs.x}}` / `${{outputs.y}}` using `resolve`; throws JobSpecInvalid for unknown names. */
@@ -121,15 +138,18 @@ export function substitutePlaceholders(
   });
 }
 
-function toInput(name: string, raw: z.infer<typeof dataInput> | string | number | boolean): ResolvedInput {
+/** A spec input: resolved, or a data input the submission must bind (`optional` ones may stay unbound). */
+function toInput(
+  name: string,
+  raw: z.infer<typeof dataInput> | string | number | boolean,
+): ResolvedInput | { kind: 'unbound'; optional: boolean } {
   if (typeof raw !== 'object') return { kind: 'literal', value: String(raw) };
-  if (raw.type === 'literal' || raw.path === undefined) {
+  if (raw.type === 'literal') {
     const value = raw.value ?? raw.default;
-    if (value === undefined) {
-      throw new MlPlatformError('JobSpecInvalid', `Input '${name}' has no path and no value.`);
-    }
+    if (value === undefined) return { kind: 'unbound', optional: raw.optional ?? false };
     return { kind: 'literal', value: String(value) };
   }
+  if (raw.path === undefined) return { kind: 'unbound', optional: raw.optional ?? false };
   return { kind: 'data', type: raw.type, path: raw.path, ...(raw.mode ? { mode: raw.mode } : {}) };
 }
 
@@ -171,8 +191,33 @@ export async function loadCommandJob(submission: JobSubmission, projectRoot: str
   }
   const spec = parsed.data;
   const inputs: Record<string, ResolvedInput> = {};
-  for (const [name, raw] of Object.entries(spec.inputs ?? {})) inputs[name] = toInput(name, raw);
-  for (const [name, value] of Object.entries(submission.inputs ?? {})) inputs[name] = overrideInput(value);
+  const unbound: { name: string; optional: boolean; mode?: string }[] = [];
+  for (const [name, raw] of Object.entries(spec.inputs ?? {})) {
+    const input = toInput(name, raw);
+    if (input.kind === 'unbound')
+      unbound.push({
+        name,
+        optional: input.optional,
+        ...(typeof raw === 'object' && raw.mode ? { mode: raw.mode } : {}),
+      });
+    else inputs[name] = input;
+  }
+  for (const [name, value] of Object.entries(submission.inputs ?? {})) {
+    const override = overrideInput(value);
+    // A data input bound by the caller keeps the spec's delivery mode unless the caller names one.
+    const specMode =
+      unbound.find((u) => u.name === name)?.mode ??
+      (inputs[name]?.kind === 'data' ? (inputs[name] as { mode?: string }).mode : undefined);
+    inputs[name] =
+      override.kind === 'data' && !override.mode && specMode ? { ...override, mode: specMode } : override;
+  }
+  const missing = unbound.filter((u) => !u.optional && !inputs[u.name]).map((u) => u.name);
+  if (missing.length > 0) {
+    throw new MlPlatformError(
+      'JobSpecInvalid',
+      `${specFile}: input(s) ${missing.join(', ')} have no path in the spec; pass them in the submission.`,
+    );
+  }
   const outputs: Record<string, ResolvedOutput> = {};
   for (const [name, raw] of Object.entries(spec.outputs ?? {})) {
     outputs[name] = {

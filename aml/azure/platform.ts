@@ -246,9 +246,28 @@ export class AzureMlPlatform implements MlPlatform {
     const existing = await this.#find<ArmJob>(url);
     if (existing) return jobInfo(existing);
     const job = await loadCommandJob(submission, this.#options.projectRoot);
+    if (typeof job.environment === 'string')
+      job.environment = await this.#resolveLatest('environments', job.environment);
+    if (job.code?.startsWith('azureml:')) job.code = await this.#resolveLatest('codes', job.code);
     const body = commandJobBody(job, { workspaceId: this.workspaceId, ...this.#options.assets });
     const res = await this.#arm.call<ArmJob>('PUT', url, body, `Submitting job ${submission.name}`);
     return jobInfo(res.body);
+  }
+
+  /** `azureml:name@latest` → `azureml:name:{latestVersion}`, as the CLI resolves it before submitting. */
+  async #resolveLatest(kind: 'environments' | 'codes', ref: string): Promise<string> {
+    const m = /^azureml:([^:@]+)@latest$/.exec(ref);
+    if (!m) return ref;
+    const container = await this.#arm.call<{ properties?: { latestVersion?: string } }>(
+      'GET',
+      this.#ws(`/${kind}/${m[1]}`),
+      undefined,
+      `Latest version of ${ref}`,
+    );
+    const latest = container.body?.properties?.latestVersion;
+    if (!latest)
+      throw new MlPlatformError('JobSpecInvalid', `${ref}: the workspace reports no latest version.`);
+    return `azureml:${m[1]}:${latest}`;
   }
 
   async getJob(name: string): Promise<JobInfo> {

@@ -23,6 +23,7 @@ import {
   loadCommandJob,
   parseDatastoreUri,
   parseJobOutputUri,
+  resolveOptionalSections,
   substitutePlaceholders,
   type CommandJob,
 } from '../azure/jobSpec.js';
@@ -264,8 +265,11 @@ export class LocalJobRunner {
         outputPaths[name] = path.join(workDir, 'outputs', name);
         await mkdir(outputPaths[name], { recursive: true });
       }
-      const command = substitutePlaceholders(spec.command, (kind, name) =>
-        kind === 'inputs' ? inputPaths[name] : outputPaths[name],
+      const resolve = (kind: 'inputs' | 'outputs', name: string) =>
+        kind === 'inputs' ? inputPaths[name] : outputPaths[name];
+      const command = substitutePlaceholders(
+        resolveOptionalSections(spec.command, (kind, name) => resolve(kind, name) !== undefined),
+        resolve,
       );
       if (this.#cancelRequested.has(spec.name)) return await this.#finish(record, 'Canceled');
       record.startedAt = this.deps.now().toISOString();
