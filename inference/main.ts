@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  app.log.info({ host: config.host, port, model: server.info }, 'listening');
+  app.log.info({ host: config.host, port, modelInfo: server.info }, 'listening');
   process.send?.({ type: 'listening', port });
 
   let closing = false;
