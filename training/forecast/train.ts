@@ -35,7 +35,7 @@ export interface TrainSettings {
   folds?: number;
   /** Days held out of each training window for early stopping (default max(14, horizon)). */
   validationDays?: number;
-  /** Above this many rows, origins are thinned evenly (default 300 000). */
+  /** Above this many rows, origins are thinned evenly (default 200 000). */
   maxTrainRows?: number;
   /** Extra special days, `YYYY-MM-DD`. */
   extraSpecialDays?: string[];
@@ -147,7 +147,7 @@ export function trainOnSeries(
   };
   const calendar = { extraDays: settings.extraSpecialDays ?? [] };
   const specialDays = new SpecialDays(calendar);
-  const maxRows = settings.maxTrainRows ?? 300_000;
+  const maxRows = settings.maxTrainRows ?? 200_000;
   const fullRows = countTrainingRows(series, { horizon, originStride: 1 });
   const originStride = Math.max(1, Math.ceil(fullRows / maxRows));
   onProgress?.({ phase: 'features', rows: Math.ceil(fullRows / originStride) });

@@ -439,12 +439,46 @@ function buildHistogram(
     orderedGrad[i] = grad[r] as number;
     orderedHess[i] = hess[r] as number;
   }
-  for (let k = 0; k < features.length; k++) {
+  // Four features per pass over the rows: each row's index and gradients are read once per group.
+  const count = features.length;
+  let k = 0;
+  for (; k + 3 < count; k += 4) {
+    const f0 = features[k] as number;
+    const f1 = features[k + 1] as number;
+    const f2 = features[k + 2] as number;
+    const f3 = features[k + 3] as number;
+    const c0 = f0 * rows;
+    const c1 = f1 * rows;
+    const c2 = f2 * rows;
+    const c3 = f3 * rows;
+    const b0 = (layout.offset[f0] as number) << 1;
+    const b1 = (layout.offset[f1] as number) << 1;
+    const b2 = (layout.offset[f2] as number) << 1;
+    const b3 = (layout.offset[f3] as number) << 1;
+    for (let i = 0; i < n; i++) {
+      const r = order[start + i] as number;
+      const g = orderedGrad[i] as number;
+      const h = orderedHess[i] as number;
+      let j = b0 + ((columns[c0 + r] as number) << 1);
+      hist[j] = (hist[j] as number) + g;
+      hist[j + 1] = (hist[j + 1] as number) + h;
+      j = b1 + ((columns[c1 + r] as number) << 1);
+      hist[j] = (hist[j] as number) + g;
+      hist[j + 1] = (hist[j + 1] as number) + h;
+      j = b2 + ((columns[c2 + r] as number) << 1);
+      hist[j] = (hist[j] as number) + g;
+      hist[j + 1] = (hist[j + 1] as number) + h;
+      j = b3 + ((columns[c3 + r] as number) << 1);
+      hist[j] = (hist[j] as number) + g;
+      hist[j + 1] = (hist[j + 1] as number) + h;
+    }
+  }
+  for (; k < count; k++) {
     const f = features[k] as number;
-    const column = columns.subarray(f * rows, (f + 1) * rows);
+    const c = f * rows;
     const base = (layout.offset[f] as number) << 1;
     for (let i = 0; i < n; i++) {
-      const j = base + ((column[order[start + i] as number] as number) << 1);
+      const j = base + ((columns[c + (order[start + i] as number)] as number) << 1);
       hist[j] = (hist[j] as number) + (orderedGrad[i] as number);
       hist[j + 1] = (hist[j + 1] as number) + (orderedHess[i] as number);
     }

@@ -1,0 +1,274 @@
+/**
+ * Training benchmark: on 500 synthetic keys × 365 days, the full training run (features, 4-fold backtest
+ * against the baselines, final fit) with wall time and peak RSS; forecast throughput and single-key latency;
+ * and this GBDT against XGBoost `hist` on the same feature matrix exported as CSV (same trees, leaves,
+ * learning rate, bins, column sampling; one thread each): fit-time ratio and WAPE difference.
+ * XGBoost comes from Debian's python3-xgboost, installed here when missing; it is never a runtime dependency.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { once } from 'node:events';
+import { SpecialDays } from '../training/forecast/calendar.js';
+import { parseIsoDay } from '../training/forecast/dates.js';
+import { forecast, modelFromFile } from '../training/forecast/model.js';
+import {
+  DEFAULT_GBDT_PARAMS,
+  compileGbdt,
+  fitGbdt,
+  predictRow,
+  type Dataset,
+  type GbdtParams,
+} from '../training/forecast/models/gbdt.js';
+import { lastDay } from '../training/forecast/series.js';
+import { syntheticSeries } from '../training/forecast/synthetic.js';
+import { trainOnSeries } from '../training/forecast/train.js';
+import { buildTrainingRows, selectByTargetDay } from '../training/forecast/trainingRows.js';
+
+const OUT = resolve('bench/out/train');
+/** Keys in the synthetic set (override with BENCH_TRAIN_KEYS for a quick smoke run). */
+const KEYS = Number(process.env.BENCH_TRAIN_KEYS ?? 500);
+const DAYS = 365;
+const TARGETS = { fitTimeRatioVsXgboost: 2, wapeRelativeDiffVsXgboost: 0.03, singleKeyForecastP95Ms: 5 };
+/** Fixed tree count for the head-to-head (no early stopping on either side). */
+const COMPARE_TREES = 150;
+
+function progress(line: string): void {
+  process.stderr.write(`\r${line.padEnd(100)}`);
+}
+
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** Debian's python3-xgboost lives in the system Python, which may not be the first python3 on PATH. */
+const PYTHONS = ['python3', '/usr/bin/python3'];
+
+function pythonWithXgboost(): { python: string; version: string } | null {
+  for (const python of PYTHONS) {
+    const probe = spawnSync(python, ['-c', 'import xgboost; print(xgboost.__version__)'], {
+      encoding: 'utf8',
+    });
+    if (probe.status === 0) return { python, version: probe.stdout.trim() };
+  }
+  return null;
+}
+
+function ensureXgboost(): { python: string; version: string } {
+  const found = pythonWithXgboost();
+  if (found) return found;
+  console.error('python3-xgboost missing: installing it with apt-get (bench only)');
+  execFileSync('sh', ['-c', 'apt-get update && apt-get install -y python3-xgboost'], { stdio: 'inherit' });
+  const installed = pythonWithXgboost();
+  if (!installed) throw new Error('python3-xgboost installed but no python3 can import xgboost');
+  return installed;
+}
+
+/** Writes x, y and weight as CSV (header: f0…, y, w); NaN stays `nan`. */
+async function writeCsv(path: string, data: Dataset): Promise<void> {
+  const out = createWriteStream(path);
+  const header = [...Array.from({ length: data.cols }, (_, f) => `f${f}`), 'y', 'w'].join(',');
+  out.write(`${header}\n`);
+  let chunk = '';
+  for (let r = 0; r < data.rows; r++) {
+    const cells: string[] = [];
+    for (let f = 0; f < data.cols; f++) {
+      const v = data.x[r * data.cols + f] as number;
+      cells.push(Number.isNaN(v) ? 'nan' : String(v));
+    }
+    cells.push(String(data.y[r]), String(data.weight?.[r] ?? 1));
+    chunk += `${cells.join(',')}\n`;
+    if (chunk.length > 1 << 20) {
+      if (!out.write(chunk)) await once(out, 'drain');
+      chunk = '';
+    }
+  }
+  out.end(chunk);
+  await once(out, 'finish');
+}
+
+const XGBOOST_SCRIPT = `
+import json, sys, time
+import numpy as np, xgboost as xgb
+train_path, test_path, params_json = sys.argv[1], sys.argv[2], sys.argv[3]
+p = json.loads(params_json)
+train = np.loadtxt(train_path, delimiter=',', skiprows=1, dtype=np.float32)
+test = np.loadtxt(test_path, delimiter=',', skiprows=1, dtype=np.float32)
+cpu0, wall0 = time.process_time(), time.perf_counter()
+dtrain = xgb.DMatrix(train[:, :-2], label=train[:, -2], weight=train[:, -1], nthread=1)
+booster = xgb.train({
+  'tree_method': 'hist', 'grow_policy': 'lossguide', 'max_leaves': p['maxLeaves'], 'max_depth': p['maxDepth'],
+  'eta': p['learningRate'], 'lambda': p['lambdaL2'], 'max_bin': p['maxBins'] + 1,
+  'colsample_bytree': p['featureFraction'], 'min_child_weight': p['minSumHessian'],
+  'objective': 'reg:squarederror', 'base_score': p['baseScore'], 'nthread': 1, 'seed': p['seed'],
+}, dtrain, num_boost_round=p['trees'])
+cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+pred = booster.predict(xgb.DMatrix(test[:, :-2], nthread=1))
+y, w = test[:, -2].astype(np.float64), test[:, -1].astype(np.float64)
+wape = float(np.sum(np.abs(y * w - pred * w)) / np.sum(y * w))
+print(json.dumps({'cpuSeconds': cpu, 'wallSeconds': wall, 'wape': wape, 'version': xgb.__version__}))
+`;
+
+/** WAPE in purchases of a scaled-target dataset (y = purchases / scale, weight = scale). */
+function datasetWape(data: Dataset, predict: (offset: number) => number): number {
+  let err = 0;
+  let total = 0;
+  for (let r = 0; r < data.rows; r++) {
+    const w = data.weight?.[r] ?? 1;
+    err += Math.abs((data.y[r] as number) * w - predict(r * data.cols) * w);
+    total += (data.y[r] as number) * w;
+  }
+  return err / total;
+}
+
+async function main(): Promise<void> {
+  await mkdir(OUT, { recursive: true });
+  const { python, version: xgboostVersion } = ensureXgboost();
+  const series = syntheticSeries({ keys: KEYS, days: DAYS, startDay: parseIsoDay('2024-01-01'), seed: 42 });
+
+  // 1. The full training run, as the training job does it.
+  const rssBefore = process.resourceUsage().maxRSS / 1024;
+  const wall0 = performance.now();
+  const cpu0 = cpuSeconds();
+  let trees = 0;
+  const artifacts = trainOnSeries(series, {
+    keyType: 'category_code',
+    horizon: 7,
+    onProgress: (p) => {
+      if (p.tree) trees++;
+      const seconds = (performance.now() - wall0) / 1000;
+      progress(
+        `train ${p.phase} fold ${p.fold === undefined ? '-' : `${p.fold + 1}/${p.folds}`} ${p.model ?? ''} tree ${p.tree ?? 0}/${p.maxTrees ?? 0} | ${trees} trees, ${(trees / seconds).toFixed(1)} trees/s`,
+      );
+    },
+  });
+  const trainWallSeconds = (performance.now() - wall0) / 1000;
+  const trainCpuSeconds = cpuSeconds() - cpu0;
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  process.stderr.write('\n');
+
+  // 2. Forecast throughput (all keys × 7 days per call) and single-key latency.
+  const model = modelFromFile(artifacts.model);
+  const keys = artifacts.model.keys;
+  const rounds = 20;
+  const t0 = performance.now();
+  for (let i = 0; i < rounds; i++) forecast(model, { keys, horizon: 7 });
+  const forecastsPerSecond = (rounds * keys.length) / ((performance.now() - t0) / 1000);
+  const latencies: number[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const s = performance.now();
+    forecast(model, { keys: [keys[i % keys.length] as string], horizon: 7 });
+    latencies.push(performance.now() - s);
+  }
+  latencies.sort((a, b) => a - b);
+  const singleKeyP95Ms = latencies[Math.floor(latencies.length * 0.95)] as number;
+
+  // 3. Head to head with XGBoost hist on the same matrix: train on targets up to 14 days before the
+  //    last day, test on the last 14 days.
+  const specialDays = new SpecialDays();
+  const stride = artifacts.metrics.training.originStride;
+  const rows = buildTrainingRows(series, { horizon: 7, originStride: stride }, specialDays);
+  const end = Math.max(...series.map(lastDay));
+  const train = selectByTargetDay(rows, Number.MIN_SAFE_INTEGER, end - 14);
+  const test = selectByTargetDay(rows, end - 13, end);
+  progress(`writing CSV: ${train.rows} train rows, ${test.rows} test rows × ${train.cols} features`);
+  await writeCsv(join(OUT, 'train.csv'), train);
+  await writeCsv(join(OUT, 'test.csv'), test);
+  process.stderr.write('\n');
+  const params: GbdtParams = { ...DEFAULT_GBDT_PARAMS, maxTrees: COMPARE_TREES, seed: 7 };
+  const ours0 = cpuSeconds();
+  const oursWall0 = performance.now();
+  const fit = fitGbdt(train, params, undefined, (it) =>
+    progress(`this GBDT: tree ${it.tree}/${COMPARE_TREES}`),
+  );
+  const oursCpu = cpuSeconds() - ours0;
+  const oursWall = (performance.now() - oursWall0) / 1000;
+  process.stderr.write('\n');
+  const compiled = compileGbdt(fit.model);
+  const oursWape = datasetWape(test, (offset) => predictRow(compiled, test.x, offset));
+  progress('XGBoost hist: fitting (one thread)');
+  const xgbRun = spawnSync(
+    python,
+    [
+      '-c',
+      XGBOOST_SCRIPT,
+      join(OUT, 'train.csv'),
+      join(OUT, 'test.csv'),
+      JSON.stringify({ ...params, trees: COMPARE_TREES, baseScore: fit.model.baseScore }),
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
+  process.stderr.write('\n');
+  if (xgbRun.status !== 0) throw new Error(`xgboost run failed: ${xgbRun.stderr}`);
+  const xgb = JSON.parse(xgbRun.stdout.trim().split('\n').at(-1) as string) as {
+    cpuSeconds: number;
+    wallSeconds: number;
+    wape: number;
+    version: string;
+  };
+  const fitTimeRatio = oursCpu / xgb.cpuSeconds;
+  const wapeRelativeDiff = (oursWape - xgb.wape) / xgb.wape;
+
+  const m = artifacts.metrics;
+  const table = [
+    ['series', `${KEYS} keys × ${DAYS} days, horizon 7, ${m.folds.length} folds`],
+    ['training rows', `${m.training.rows} (origin stride ${m.training.originStride})`],
+    ['training wall / CPU', `${trainWallSeconds.toFixed(1)} s / ${trainCpuSeconds.toFixed(1)} s`],
+    ['peak RSS', `${peakRssMb.toFixed(0)} MB (before training ${rssBefore.toFixed(0)} MB)`],
+    [
+      'backtest WAPE gbdt / naive / MA',
+      `${m.overall.wape?.toFixed(4)} / ${m.baselines['seasonal-naive'].overall.wape?.toFixed(4)} / ${m.baselines['moving-average'].overall.wape?.toFixed(4)}`,
+    ],
+    ['forecasts/s (key × 7 days)', forecastsPerSecond.toFixed(0)],
+    ['single-key forecast p95', `${singleKeyP95Ms.toFixed(3)} ms`],
+    ['head-to-head matrix', `${train.rows} × ${train.cols} train, ${test.rows} test, ${COMPARE_TREES} trees`],
+    [
+      'fit CPU this / XGBoost',
+      `${oursCpu.toFixed(2)} s / ${xgb.cpuSeconds.toFixed(2)} s (ratio ${fitTimeRatio.toFixed(2)})`,
+    ],
+    ['fit wall this / XGBoost', `${oursWall.toFixed(2)} s / ${xgb.wallSeconds.toFixed(2)} s`],
+    [
+      'test WAPE this / XGBoost',
+      `${oursWape.toFixed(4)} / ${xgb.wape.toFixed(4)} (${(wapeRelativeDiff * 100).toFixed(2)}%)`,
+    ],
+    ['XGBoost', `${xgboostVersion} (python3-xgboost), tree_method hist, lossguide, nthread 1`],
+  ];
+  const width = Math.max(...table.map(([k]) => (k as string).length));
+  for (const [k, v] of table) console.log(`${(k as string).padEnd(width)}  ${v}`);
+  const pass = {
+    fitTimeRatioVsXgboost: fitTimeRatio <= TARGETS.fitTimeRatioVsXgboost,
+    wapeRelativeDiffVsXgboost:
+      Math.abs(wapeRelativeDiff) <= TARGETS.wapeRelativeDiffVsXgboost || oursWape < xgb.wape,
+    singleKeyForecastP95Ms: singleKeyP95Ms <= TARGETS.singleKeyForecastP95Ms,
+  };
+  console.log(
+    JSON.stringify({
+      bench: 'train',
+      keys: KEYS,
+      days: DAYS,
+      trainingRows: m.training.rows,
+      trainWallSeconds,
+      trainCpuSeconds,
+      peakRssMb,
+      backtestWape: m.overall.wape,
+      seasonalNaiveWape: m.baselines['seasonal-naive'].overall.wape,
+      forecastsPerSecond,
+      singleKeyForecastP95Ms: singleKeyP95Ms,
+      oursFitCpuSeconds: oursCpu,
+      xgboostFitCpuSeconds: xgb.cpuSeconds,
+      fitTimeRatioVsXgboost: fitTimeRatio,
+      oursWape,
+      xgboostWape: xgb.wape,
+      wapeRelativeDiffVsXgboost: wapeRelativeDiff,
+      targets: TARGETS,
+      pass,
+    }),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
