@@ -83,6 +83,7 @@ export interface DurableEngineOptions {
 const controlVisibilitySeconds = 30;
 const maxEventsPerEpisode = 200;
 const rowWriteDelayMs = 50;
+const commitDelayMs = 5;
 
 /** One orchestration instance in memory. */
 class InstanceActor {
@@ -506,9 +507,13 @@ class InstanceActor {
       this.#commitAgain = true;
       return;
     }
-    this.#commit = this.#commitLoop().finally(() => {
-      this.#commit = undefined;
-    });
+    // Group commit: wait a moment so episodes that follow quickly share one table batch. Work was
+    // already started (see the top of this file), so the wait is off every orchestration's critical path.
+    this.#commit = new Promise<void>((resolve) => setTimeout(resolve, commitDelayMs))
+      .then(() => this.#commitLoop())
+      .finally(() => {
+        this.#commit = undefined;
+      });
   }
 
   /** Resolves once everything processed so far is committed. */
