@@ -90,6 +90,19 @@ describe('training on generated clickstream (category_code)', () => {
     expect(decision.passed).toBe(true);
   });
 
+  it('re-fits a champion on the same backtest: the same configuration scores the same WAPE', async () => {
+    const again = await trainModel({
+      ...SETTINGS,
+      dataDir: join(dir, 'etl'),
+      outDir: join(dir, 'model-2'),
+      champion: join(dir, 'model'),
+    });
+    expect(again.metrics.champion?.source).toBe(join(dir, 'model'));
+    expect(again.metrics.champion?.overall.wape).toBe(again.metrics.overall.wape);
+    const decision = evaluateGate(again.metrics, { ...SAMPLE_THRESHOLDS, champion: again.metrics.champion });
+    expect(decision.checks.map((c) => [c.name, c.passed])).toContainEqual(['within_champion_wape', true]);
+  }, 120_000);
+
   it('fails the gate on the same data with its dates shuffled, for accuracy', () => {
     const shuffled = trainOnSeries(shuffleDays(series, 3), SETTINGS).metrics;
     const decision = evaluateGate(shuffled);
