@@ -83,6 +83,7 @@ async function main(): Promise<void> {
     const activitiesBefore = engine.stats.activities;
     const finishedBefore = engine.stats.finished;
     t0 = performance.now();
+    const cpuBefore = process.cpuUsage();
     const ids = Array.from({ length: orchestrations }, (_, i) => `tp-${i}`);
     for (let i = 0; i < ids.length; i += 50) {
       await Promise.all(ids.slice(i, i + 50).map((id) => start('noopChain', id, 5)));
@@ -92,6 +93,8 @@ async function main(): Promise<void> {
     const startedAllMs = performance.now() - t0;
     await waitFinished(finishedBefore + orchestrations, 'throughput (finished)', orchestrations, t0);
     const throughputWallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpuBefore);
+    const hostCpuSec = (cpu.user + cpu.system) / 1e6;
     const activities = engine.stats.activities - activitiesBefore;
     const activitiesPerSec = activities / (throughputWallMs / 1000);
 
@@ -128,6 +131,8 @@ async function main(): Promise<void> {
       activitiesPerSec: Math.round(activitiesPerSec),
       throughputWallMs: Math.round(throughputWallMs),
       throughputStartAllMs: Math.round(startedAllMs),
+      throughputHostCpuSec: Number(hostCpuSec.toFixed(2)),
+      activitiesPerHostCpuSec: Math.round(activities / hostCpuSec),
       replaySteps,
       replayWallMs: Math.round(replayWallMs),
       replayEpisodeMsFirst50: Number(replayed.first50.toFixed(2)),
@@ -148,6 +153,11 @@ async function main(): Promise<void> {
       ['throughput', `${figures.activitiesPerSec} activities/s`, `>= ${TARGETS.activitiesPerSec}/s`],
       [`${orchestrations} x 5 wall`, `${(throughputWallMs / 1000).toFixed(2)} s`, ''],
       ['  of which starting all', `${(startedAllMs / 1000).toFixed(2)} s`, ''],
+      [
+        '  host process CPU',
+        `${figures.throughputHostCpuSec} s`,
+        `${figures.activitiesPerHostCpuSec} activities/CPU-s`,
+      ],
       ['replay: episode, first 50', `${figures.replayEpisodeMsFirst50} ms`, 'median'],
       ['replay: episode, last 50', `${figures.replayEpisodeMsAt1000} ms`, 'median, ~1,000 completed'],
       [`chain of ${replaySteps} wall`, `${(replayWallMs / 1000).toFixed(2)} s`, ''],
