@@ -47,7 +47,7 @@ const PARTIALS_DIR = 'staged';
  */
 export async function runEtl(options: RunEtlOptions): Promise<EtlReport> {
   const started = performance.now();
-  const keyTypes = [...(options.keyTypes ?? KEY_TYPES)];
+  const keyTypes = [...new Set(options.keyTypes ?? KEY_TYPES)];
   for (const k of keyTypes) {
     if (!KEY_TYPES.includes(k))
       throw new EtlError('BAD_OPTIONS', `unknown key type ${k}; use ${KEY_TYPES.join(', ')}`);
