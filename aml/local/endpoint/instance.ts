@@ -103,6 +103,8 @@ export class InferenceInstance {
       ...baseEnv,
       ...spec.environmentVariables,
       AZUREML_MODEL_DIR: spec.modelDir,
+      // Local instances bind loopback on a free port, whatever the host environment or spec says.
+      AZUREML_INFERENCE_CONTAINER: 'false',
       INFERENCE_PORT: '0',
       INFERENCE_FAULT_ERROR_RATE: String(spec.faults.errorRate),
       INFERENCE_FAULT_LATENCY_MS: String(spec.faults.addedLatencyMs),
