@@ -215,7 +215,8 @@ export function* releaseSaga(context: df.OrchestrationContext): Generator<df.Tas
       steps.end('succeeded', `approved${decision.by ? ` by ${decision.by}` : ''}`);
     }
 
-    for (const percent of config.canarySteps) {
+    // With nothing serving yet there is no blue to share traffic with: green goes straight to 100% and bakes there.
+    for (const percent of blue ? config.canarySteps : [100]) {
       steps.begin(`canary-${percent}`);
       trafficMoved = true;
       yield* setTraffic(

@@ -145,7 +145,7 @@ async function runSaga(host: LocalHost): Promise<number> {
         `Try it:      curl -s ${endpoint.url} -H 'Authorization: Bearer ${endpoint.key}' -H 'content-type: application/json' -d '{"keys":["${endpoint.sampleKey}"],"horizon":7}'`,
         `Runs:        curl -s ${host.baseUrl}/api/runs -H 'x-functions-key: ${key}'`,
         `This run:    curl -s ${host.baseUrl}/api/runs/${training.id} -H 'x-functions-key: ${key}'`,
-        `Next month:  npm run data:generate -- --days 30 --products 15 --start 2019-06-01 --seed 7 --out /tmp/2019-06.csv.gz && npm run data:upload -- /tmp/2019-06.csv.gz`,
+        `Next month:  npm run data:generate -- --days 30 --products 15 --events-per-day 8000 --start 2019-06-01 --seed 7 --out /tmp/2019-06.csv.gz && npm run data:upload -- /tmp/2019-06.csv.gz`,
         '',
       ].join('\n'),
     );
@@ -215,10 +215,11 @@ async function endpointAccess(): Promise<EndpointAccess | undefined> {
     const state = JSON.parse(
       await readFile(path.join(stateDir, 'platform', 'endpoints', 'endpoints.json'), 'utf8'),
     ) as {
-      endpoints: { name: string; port: number; primaryKey: string }[];
+      endpoints: { name: string; port: number; primaryKey: string; traffic: Record<string, number> }[];
     };
     const endpoint = state.endpoints[0];
-    if (!endpoint) return undefined;
+    // Until a deployment takes traffic the endpoint has nothing to route to.
+    if (!endpoint || !Object.values(endpoint.traffic).some((share) => share > 0)) return undefined;
     return {
       name: endpoint.name,
       url: `http://127.0.0.1:${endpoint.port}/score`,
