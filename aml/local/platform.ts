@@ -9,6 +9,7 @@ import { AzureKeyCredential, EventGridPublisherClient } from '@azure/eventgrid';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { postSystemEvents } from '../../local/eventgrid/topic.js';
 import type { EventGridEvent } from '../../local/eventgrid/schema.js';
+import type { HostLogger } from '../../local/log.js';
 import { BlobDataLake } from '../azure/blobDataLake.js';
 import { EventGridTopicPublisher } from '../azure/eventPublisher.js';
 import {
@@ -39,6 +40,7 @@ import {
   type TrafficMap,
 } from '../port.js';
 import { defaultDatastores, type DatastoreMap } from './datastores.js';
+import { EventOutbox } from './eventOutbox.js';
 import { LocalJobRunner } from './jobs.js';
 import {
   localWorkspaceTopic,
@@ -74,6 +76,7 @@ export interface LocalMlPlatformOptions {
   /** Options for the endpoint manager (launcher for tests, timeouts). */
   endpoints?: Omit<LocalEndpointManagerOptions, 'stateDir'>;
   now?: () => Date;
+  logger?: HostLogger;
 }
 
 const endpointErrorCodes: Record<string, MlPlatformError['code']> = {
@@ -143,6 +146,7 @@ export class LocalMlPlatform implements MlPlatform {
   readonly #topic: string;
   readonly #now: () => Date;
   #endpoints: LocalEndpointManager | undefined;
+  readonly #outbox: EventOutbox | undefined;
 
   private constructor(options: LocalMlPlatformOptions) {
     this.#options = options;
@@ -170,6 +174,16 @@ export class LocalMlPlatform implements MlPlatform {
               ),
             ),
         };
+    this.#outbox = target
+      ? new EventOutbox({
+          send: (events) => postSystemEvents(target.systemEndpoint, target.key, events),
+          onError: (err, pending) =>
+            options.logger?.warn('Local Event Grid unreachable; ML events will be re-sent', {
+              pending,
+              error: err instanceof Error ? err.message : String(err),
+            }),
+        })
+      : undefined;
     const datastores = { ...defaultDatastores, ...options.datastores };
     this.jobs = new LocalJobRunner({
       projectRoot: options.projectRoot,
@@ -208,9 +222,7 @@ export class LocalMlPlatform implements MlPlatform {
   }
 
   async #emit(events: EventGridEvent[]): Promise<void> {
-    const target = this.#options.eventGrid;
-    if (!target) return;
-    await postSystemEvents(target.systemEndpoint, target.key, events);
+    await this.#outbox?.enqueue(events);
   }
 
   async #manager(): Promise<LocalEndpointManager> {
@@ -225,6 +237,15 @@ export class LocalMlPlatform implements MlPlatform {
   async stop(): Promise<void> {
     await this.jobs.stop();
     await this.#endpoints?.stop();
+    await this.#outbox?.flush();
+    const dropped = this.#outbox?.stop() ?? [];
+    if (dropped.length > 0)
+      this.#options.logger?.warn('ML events not delivered before stop', { dropped: dropped.length });
+  }
+
+  /** ML events still waiting for the local Event Grid. */
+  get pendingEvents(): number {
+    return this.#outbox?.pending ?? 0;
   }
 
   submitJob(job: JobSubmission): Promise<JobInfo> {
