@@ -346,3 +346,25 @@ describe('local managed online endpoint', () => {
     expect(['blue', 'green']).toContain(result.deployment);
   }, 90_000);
 });
+
+describe('a launcher that cannot start', () => {
+  it('fails provisioning instead of waiting for the startup timeout', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'local-endpoint-nolaunch-'));
+    const broken = await LocalEndpointManager.open({
+      stateDir,
+      launcher: { command: join(stateDir, 'no-such-node'), args: [] },
+    });
+    try {
+      await broken.createOrUpdateEndpoint('e');
+      const view = await broken.createOrUpdateDeployment('e', spec('blue'), {
+        wait: true,
+        timeoutMs: 30_000,
+      });
+      expect(view.provisioningState).toBe('Failed');
+      expect(view.error).toMatch(/spawn failed/);
+    } finally {
+      await broken.stop();
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  });
+});

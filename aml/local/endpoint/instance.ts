@@ -128,6 +128,11 @@ export class InferenceInstance {
     child.once('exit', (code, signal) => this.onExit(child, code, signal));
     child.once('error', (error) => {
       this.lastError = `spawn failed: ${error.message}`;
+      // A process that never started emits no 'exit': fail the instance here.
+      if (child.pid === undefined && this.child === child) {
+        if (this.startupTimer) clearTimeout(this.startupTimer);
+        this.setState('failed');
+      }
     });
     this.startupTimer = setTimeout(() => {
       if (this.port === undefined && this.child === child) {
