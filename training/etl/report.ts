@@ -37,6 +37,8 @@ export interface EtlReport {
   dateRange: { first: string; last: string } | null;
   /** Rows written to the series output (all key types, zero-filled days included). */
   seriesRows: number;
+  /** Windows of days merged, and how many were reused unchanged from the previous run. */
+  mergeWindows: { total: number; reused: number };
   keyTypes: KeyType[];
   etlCodeVersion: string;
   durationMs: number;

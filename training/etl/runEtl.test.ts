@@ -242,10 +242,12 @@ describe('runEtl incrementally over monthly files', () => {
       out: join(monthly, '2019-Oct.csv.gz'),
     });
     const out = join(dir, 'out-incremental');
+    // One window per day, so the October days are merged once and reused after November arrives.
+    const opts = { keyTypes: ['category_code' as const], mergeWindowBytes: 1 };
     const first = await runEtl({
       inputs: join(monthly, '*.csv.gz'),
       outDir: out,
-      keyTypes: ['category_code'],
+      ...opts,
     });
     const octPartials = join(out, 'staged', first.inputs[0]?.sha256 ?? '', 'stats.json');
     const inodeBefore = (await stat(octPartials)).ino;
@@ -259,24 +261,31 @@ describe('runEtl incrementally over monthly files', () => {
     const second = await runEtl({
       inputs: join(monthly, '*.csv.gz'),
       outDir: out,
-      keyTypes: ['category_code'],
+      ...opts,
     });
     expect(second.inputs.map((i) => [i.file.endsWith('Nov.csv.gz'), i.cached])).toEqual([
       [true, false],
       [false, true],
     ]);
     expect((await stat(octPartials)).ino).toBe(inodeBefore);
+    expect(first.mergeWindows).toEqual({ total: 4, reused: 0 });
+    expect(second.mergeWindows).toEqual({ total: 8, reused: 4 });
 
     const fresh = await runEtl({
       inputs: join(monthly, '*.csv.gz'),
       outDir: join(dir, 'out-fresh'),
-      keyTypes: ['category_code'],
+      ...opts,
     });
     expect(fresh.inputs.every((i) => !i.cached)).toBe(true);
     expect(await seriesRows(out)).toEqual(await seriesRows(join(dir, 'out-fresh')));
     expect(second.datasetVersion).toBe(fresh.datasetVersion);
     expect(second.datasetVersion).not.toBe(first.datasetVersion);
-    expect({ ...second, inputs: [], durationMs: 0 }).toEqual({ ...fresh, inputs: [], durationMs: 0 });
+    expect({ ...second, inputs: [], durationMs: 0, mergeWindows: 0 }).toEqual({
+      ...fresh,
+      inputs: [],
+      durationMs: 0,
+      mergeWindows: 0,
+    });
   });
 });
 

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { linkTree } from './files.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { type Engine, openEngine } from './engine.js';
 import { EtlError, EtlInputError } from './errors.js';
 import { checkHeader, hashFile, type InputFile, resolveInputs } from './inputs.js';
 import { type EtlReport, type KeyType, KEY_TYPES, type StageStats } from './report.js';
-import { type MergeResult, mergeSeries } from './merge.js';
+import { DEFAULT_WINDOW_BYTES, type MergeResult, mergeSeries } from './merge.js';
 import { ETL_CODE_VERSION, literal } from './sql.js';
 import { STAGE_FILES, stageFile } from './stage.js';
 
@@ -22,6 +23,8 @@ export interface RunEtlOptions {
   memoryLimit?: string;
   /** A file whose quarantined share of rows exceeds this fails the run as not the schema (default 0.5). */
   maxQuarantineShare?: number;
+  /** Staged Parquet bytes per merge window (default 48 MiB, ~3 M rows); smaller uses less memory. */
+  mergeWindowBytes?: number;
 }
 
 /** Progress of a run, per phase. */
@@ -39,6 +42,8 @@ export interface EtlProgress {
 
 /** Where a run keeps each input's staged (validated, de-duplicated) rows, by content hash, for reuse. */
 const PARTIALS_DIR = 'staged';
+/** Where a run keeps each merged window's daily aggregates, keyed by the day files it covers, for reuse. */
+const MERGED_DIR = 'merged';
 
 /**
  * Turns raw clickstream files into daily series per key type (Parquet, hive-partitioned by key_type),
@@ -116,6 +121,11 @@ export async function runEtl(options: RunEtlOptions): Promise<EtlReport> {
       staged.map((s) => s.dir),
       keyTypes,
       (keyType) => join(seriesDir, `key_type=${keyType}`, 'data_0.parquet'),
+      {
+        previousDir: join(outDir, MERGED_DIR),
+        dir: join(work, MERGED_DIR),
+        windowBytes: options.mergeWindowBytes ?? DEFAULT_WINDOW_BYTES,
+      },
       (percent) => emit({ percent }),
     );
     const validRows = staged.reduce((a, s) => a + s.stats.validRows, 0);
@@ -187,16 +197,6 @@ async function reuseStage(previous: string, dir: string): Promise<StageStats | u
   return stats;
 }
 
-/** Hard-links every file of a directory tree into another (copies where links are not possible). */
-async function linkTree(from: string, to: string): Promise<void> {
-  await mkdir(to, { recursive: true });
-  for (const entry of await readdir(from, { withFileTypes: true })) {
-    const [source, target] = [join(from, entry.name), join(to, entry.name)];
-    if (entry.isDirectory()) await linkTree(source, target);
-    else await link(source, target).catch(() => copyFile(source, target));
-  }
-}
-
 function buildReport(
   staged: readonly { input: InputFile; stats: StageStats; cached: boolean }[],
   merged: MergeResult,
@@ -237,6 +237,7 @@ function buildReport(
     keys,
     dateRange: firsts[0] && lasts.at(-1) ? { first: firsts[0], last: lasts.at(-1) as string } : null,
     seriesRows: keyRows.reduce((a, r) => a + Number(r.n ?? 0), 0),
+    mergeWindows: { total: merged.windows, reused: merged.windowsReused },
     keyTypes,
     etlCodeVersion: ETL_CODE_VERSION,
     durationMs: Math.round(durationMs),

@@ -156,9 +156,10 @@ export function mergeWindowSql(files: readonly string[], table: string): string 
  */
 export function windowDailySql(window: string, keyType: KeyType, daily: string, create: boolean): string {
   const key = keyColumn[keyType];
-  const select = `SELECT key, date, sum(views) AS views, sum(carts) AS carts, sum(removes) AS removes,
-      sum(purchases) AS purchases, sum(revenue) AS revenue, sum(price_sum) AS price_sum,
-      sum(price_n) AS price_n, count(*) AS users
+  // BIGINT casts keep the sums Parquet-safe (HUGEINT would be written as DOUBLE) for the window cache.
+  const select = `SELECT key, date, sum(views)::BIGINT AS views, sum(carts)::BIGINT AS carts,
+      sum(removes)::BIGINT AS removes, sum(purchases)::BIGINT AS purchases, sum(revenue) AS revenue,
+      sum(price_sum) AS price_sum, sum(price_n)::BIGINT AS price_n, count(*)::BIGINT AS users
     FROM (
       SELECT ${key} AS key, date, user_id,
         count(*) FILTER (etype = 0) AS views,
