@@ -29,7 +29,7 @@ function envelope(
     eventType,
     eventTime: now.toISOString(),
     data,
-    dataVersion: '2',
+    dataVersion: '',
     metadataVersion: '1',
   };
 }

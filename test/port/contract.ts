@@ -166,6 +166,14 @@ export function definePortContract(adapter: string, makeContext: () => Promise<P
           (e) => e.eventType === 'Microsoft.MachineLearningServices.RunCompleted',
         );
         expect(runEvents.map((e) => (e.data as { runId: string }).runId)).toContain(`${run}-ok`);
+        const failed = parsed.find(
+          (e) =>
+            e.eventType === 'Microsoft.MachineLearningServices.RunStatusChanged' &&
+            (e.data as { runId: string; runStatus: string }).runId === `${run}-fail` &&
+            (e.data as { runStatus: string }).runStatus.toLowerCase() === 'failed',
+        );
+        expect(failed?.subject).toMatch(new RegExp(`^experiments/[0-9a-f-]+/runs/${run}-fail$`));
+        expect(failed?.data).toMatchObject({ experimentName: 'port-tests', runTags: { suite: 'port' } });
       });
     });
 

@@ -35,6 +35,7 @@ definePortContract('local adapter', async () => {
         includedEventTypes: [
           'Microsoft.MachineLearningServices.ModelRegistered',
           'Microsoft.MachineLearningServices.RunCompleted',
+          'Microsoft.MachineLearningServices.RunStatusChanged',
         ],
       },
     ],
