@@ -5,6 +5,9 @@
  * orchestration instance id, never from the clock or randomness.
  */
 
+import type { DeploymentProvisioningState as PortDeploymentState, JobStatus } from '../aml/port.js';
+import type { GateCheck } from '../training/forecast/gate.js';
+
 export const ActivityName = {
   validateDataset: 'validateDataset',
   submitJob: 'submitJob',
@@ -128,21 +131,7 @@ export interface SubmitJobOutput {
 }
 
 /** Azure ML job status values (the local platform uses the same). */
-export type JobStatus =
-  | 'NotStarted'
-  | 'Queued'
-  | 'Preparing'
-  | 'Provisioning'
-  | 'Starting'
-  | 'Running'
-  | 'Finalizing'
-  | 'CancelRequested'
-  | 'Completed'
-  | 'Failed'
-  | 'Canceled'
-  | 'NotResponding'
-  | 'Paused'
-  | 'Unknown';
+export type { JobStatus } from '../aml/port.js';
 
 export interface GetJobStatusInput {
   jobName: string;
@@ -170,13 +159,8 @@ export interface EvaluateGateInput {
   modelUri: string;
   thresholds: GateThresholds;
 }
-export interface GateCheck {
-  name: string;
-  /** Null when the metric could not be computed (e.g. no non-zero actuals); such a check fails. */
-  value: number | null;
-  threshold: number | null;
-  passed: boolean;
-}
+/** One gate check: its value against its threshold (null when it could not be computed, which fails). */
+export type { GateCheck } from '../training/forecast/gate.js';
 export interface GateDecision {
   passed: boolean;
   checks: GateCheck[];
@@ -216,8 +200,8 @@ export interface DeploymentSpec {
   instanceCount: number;
   instanceType: string;
 }
-export type DeploymentProvisioningState =
-  'Creating' | 'Updating' | 'Scaling' | 'Deleting' | 'Succeeded' | 'Failed' | 'Canceled' | 'NotFound';
+/** A deployment's provisioning state as the port reports it, or NotFound when it does not exist. */
+export type DeploymentProvisioningState = PortDeploymentState | 'NotFound';
 export interface DeploymentStateOutput {
   deploymentName: string;
   state: DeploymentProvisioningState;

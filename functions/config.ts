@@ -12,6 +12,13 @@ export class ConfigError extends Error {
   }
 }
 
+/** A ConfigError naming every setting zod rejected, with the reasons. */
+export function configErrorFrom(error: z.ZodError): ConfigError {
+  const settings = [...new Set(error.issues.map((i) => String(i.path[0] ?? '?')))];
+  const details = error.issues.map((i) => `${String(i.path[0] ?? '?')}: ${i.message}`).join('; ');
+  return new ConfigError(settings, `Invalid app settings — ${details}`);
+}
+
 const defaultOf = (name: AppSettingName): string | undefined =>
   (appSettings[name] as { default?: string }).default;
 
@@ -72,11 +79,7 @@ export interface AppConfig {
 /** Reads and validates the configuration from app settings; throws {@link ConfigError} naming what is wrong. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): AppConfig {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const settings = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '?')))];
-    const details = parsed.error.issues.map((i) => `${String(i.path[0] ?? '?')}: ${i.message}`).join('; ');
-    throw new ConfigError(settings, `Invalid app settings — ${details}`);
-  }
+  if (!parsed.success) throw configErrorFrom(parsed.error);
   const s = parsed.data;
   return {
     platform: s.MLOPS_PLATFORM,

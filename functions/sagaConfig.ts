@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ReleaseConfig, TrainingConfig } from '../activities/contracts.js';
 import type { TriggerConfig } from '../triggers/config.js';
-import { ConfigError } from './config.js';
+import { configErrorFrom } from './config.js';
 import { appSettings, type AppSettingName } from './settings.js';
 
 const fallback = (name: AppSettingName): string | undefined =>
@@ -76,11 +76,7 @@ export function loadSagaConfig(
   platform: 'local' | 'azure',
 ): SagaConfig {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const settings = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '?')))];
-    const details = parsed.error.issues.map((i) => `${String(i.path[0] ?? '?')}: ${i.message}`).join('; ');
-    throw new ConfigError(settings, `Invalid app settings — ${details}`);
-  }
+  if (!parsed.success) throw configErrorFrom(parsed.error);
   const s = parsed.data;
   const local = platform === 'local';
   const training: TrainingConfig = {

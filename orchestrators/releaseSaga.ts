@@ -8,8 +8,6 @@ import {
   type EndpointState,
   type ModelInfo,
   type ModelRef,
-  type NotifyInput,
-  type RecordDecisionInput,
   type ReleaseInput,
   type ReleaseOutput,
   type SetTrafficInput,
@@ -17,7 +15,7 @@ import {
   type TagModelInput,
 } from '../activities/contracts.js';
 import { type ApprovalDecision, ExternalEvent } from './names.js';
-import { RunCanceledError, StepTracker, describeError, sleepOrCancel } from './steps.js';
+import { RunCanceledError, StepTracker, describeError, recordOutcome, sleepOrCancel } from './steps.js';
 
 /** Deployment names derive from the model version: a retried create lands on the same deployment. */
 export function deploymentNameFor(model: ModelRef): string {
@@ -38,7 +36,6 @@ class RollbackSignal extends Error {
 export function* releaseSaga(context: df.OrchestrationContext): Generator<df.Task, ReleaseOutput, unknown> {
   const input = context.df.getInput() as ReleaseInput;
   const { config } = input;
-  const runId = context.df.instanceId;
   const steps = new StepTracker(context);
   const cancelEvent = context.df.waitForExternalEvent(ExternalEvent.cancel);
   const output: ReleaseOutput = { status: 'failed', reason: '', model: input.model, analyses: [] };
@@ -125,22 +122,9 @@ export function* releaseSaga(context: df.OrchestrationContext): Generator<df.Tas
   }
 
   function* record(): Generator<df.Task, void, unknown> {
-    const decision: RecordDecisionInput = {
-      runId,
-      kind: 'release',
-      status: output.status,
-      reason: output.reason,
-      details: { ...output, steps: steps.steps },
-    };
-    yield call(ActivityName.recordDecision, decision);
-    const note: NotifyInput = {
-      runId,
-      kind: 'release',
-      event: `release.${output.status}`,
-      message: output.reason,
-      properties: { model: `${input.model.name}:${input.model.version}`, status: output.status },
-    };
-    yield call(ActivityName.notify, note);
+    yield* recordOutcome(context, 'release', output, steps, {
+      model: `${input.model.name}:${input.model.version}`,
+    });
   }
 
   try {

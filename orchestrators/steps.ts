@@ -1,6 +1,11 @@
 import type * as df from 'durable-functions';
 import type { GetJobStatusOutput, PollPolicy } from '../activities/contracts.js';
-import { ActivityName } from '../activities/contracts.js';
+import {
+  ActivityName,
+  type NotifyInput,
+  type RecordDecisionInput,
+  type RunKind,
+} from '../activities/contracts.js';
 import { ExternalEvent } from './names.js';
 
 /** One step of a saga as shown in its custom status and the dashboard. */
@@ -134,6 +139,33 @@ export function* waitForJob(
     yield* sleepOrCancel(context, cancelEvent, delay);
     delay = Math.min(policy.maxDelaySeconds, delay * policy.backoffFactor);
   }
+}
+
+/** Records a run's outcome (with its steps) and notifies about it: the last two steps of every saga. */
+export function* recordOutcome(
+  context: df.OrchestrationContext,
+  kind: RunKind,
+  outcome: { status: string; reason: string },
+  steps: StepTracker,
+  properties: Record<string, string>,
+): Generator<df.Task, void, unknown> {
+  const runId = context.df.instanceId;
+  const decision: RecordDecisionInput = {
+    runId,
+    kind,
+    status: outcome.status,
+    reason: outcome.reason,
+    details: { ...outcome, steps: steps.steps },
+  };
+  yield context.df.callActivity(ActivityName.recordDecision, decision);
+  const note: NotifyInput = {
+    runId,
+    kind,
+    event: `${kind}.${outcome.status}`,
+    message: outcome.reason,
+    properties: { status: outcome.status, ...properties },
+  };
+  yield context.df.callActivity(ActivityName.notify, note);
 }
 
 /** The message of anything thrown, for run records. */

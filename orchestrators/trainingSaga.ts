@@ -7,8 +7,6 @@ import {
   type GetJobStatusOutput,
   type JobKind,
   type ModelRef,
-  type NotifyInput,
-  type RecordDecisionInput,
   type RegisterModelInput,
   type SubmitJobInput,
   type TrainingRunInput,
@@ -17,7 +15,14 @@ import {
   type ValidateDatasetOutput,
 } from '../activities/contracts.js';
 import { ExternalEvent } from './names.js';
-import { RunCanceledError, StepFailedError, StepTracker, describeError, waitForJob } from './steps.js';
+import {
+  RunCanceledError,
+  StepFailedError,
+  StepTracker,
+  describeError,
+  recordOutcome,
+  waitForJob,
+} from './steps.js';
 
 /** Job names derive from the run's instance id, so a replayed or retried submit lands on the same job. */
 export function jobNameFor(instanceId: string, kind: JobKind): string {
@@ -176,24 +181,9 @@ export function* trainingSaga(
   }
 
   function* record(result: TrainingRunOutput): Generator<df.Task, void, unknown> {
-    const decision: RecordDecisionInput = {
-      runId,
-      kind: 'training',
-      status: result.status,
-      reason: result.reason,
-      details: { ...result, steps: steps.steps },
-    };
-    yield context.df.callActivity(ActivityName.recordDecision, decision);
-    const note: NotifyInput = {
-      runId,
-      kind: 'training',
-      event: `training.${result.status}`,
-      message: result.reason,
-      properties: {
-        status: result.status,
-        ...(result.model ? { model: `${result.model.name}:${result.model.version}` } : {}),
-      },
-    };
-    yield context.df.callActivity(ActivityName.notify, note);
+    const properties: Record<string, string> = result.model
+      ? { model: `${result.model.name}:${result.model.version}` }
+      : {};
+    yield* recordOutcome(context, 'training', result, steps, properties);
   }
 }

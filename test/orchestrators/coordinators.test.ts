@@ -1,27 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { NotifyInput, SubmitJobInput, TrainingRunInput } from '../../activities/contracts.js';
-import type { ManualClock } from '../../local/clock.js';
 import type {
   ReleaseCoordinatorState,
   ReleaseRequest,
   TrainingCoordinatorState,
   TrainingRequest,
 } from '../../orchestrators/coordinators.js';
-import type { DurableTestHost } from '../durable/support/durableHost.js';
 import { callsOf, newScenario, scenario } from '../fixtures/saga-app/fakes.js';
-import { driveUntil, raise, releaseInput, runtimeStatus, startSagaHost, trainingInput } from './support.js';
+import { driveUntil, raise, releaseInput, runtimeStatus, useSagaHost, trainingInput } from './support.js';
 
-let t: DurableTestHost;
-let clock: ManualClock;
+const h = useSagaHost();
 
-beforeAll(async () => {
-  ({ t, clock } = await startSagaHost());
-});
-afterAll(async () => {
-  await t?.stop();
-});
-
-const isDone = async (id: string) => ['Completed', 'Failed'].includes((await runtimeStatus(t, id)) ?? '');
+const isDone = async (id: string) => ['Completed', 'Failed'].includes((await runtimeStatus(h.t, id)) ?? '');
 
 describe('release coordinator', () => {
   it('releases one model at a time: a newer version goes next, an older one and repeats are skipped', async () => {
@@ -43,28 +33,31 @@ describe('release coordinator', () => {
     };
     scenario.current = s;
     const state: ReleaseCoordinatorState = { endpointName: 'forecast', pending: [], seen: [], releases: 0 };
-    const id = await t.start('releaseCoordinator', state, 'release-coordinator-forecast');
+    const id = await h.t.start('releaseCoordinator', state, 'release-coordinator-forecast');
     const request = (version: string, eventId: string): ReleaseRequest => ({
       release: releaseInput(version),
       dedupeKey: eventId,
     });
 
-    await raise(t, id, 'work', request('2', 'evt-2'));
-    await driveUntil(clock, async () => (await runtimeStatus(t, 'release-demand-forecast-2')) !== undefined);
+    await raise(h.t, id, 'work', request('2', 'evt-2'));
+    await driveUntil(
+      h.clock,
+      async () => (await runtimeStatus(h.t, 'release-demand-forecast-2')) !== undefined,
+    );
     // While v2 is being released: the same event again, an older version, a newer version.
-    await raise(t, id, 'work', request('2', 'evt-2'));
-    await raise(t, id, 'work', request('1', 'evt-1'));
-    await raise(t, id, 'work', request('3', 'evt-3'));
-    await driveUntil(clock, () => isDone('release-demand-forecast-3'));
+    await raise(h.t, id, 'work', request('2', 'evt-2'));
+    await raise(h.t, id, 'work', request('1', 'evt-1'));
+    await raise(h.t, id, 'work', request('3', 'evt-3'));
+    await driveUntil(h.clock, () => isDone('release-demand-forecast-3'));
 
-    expect(await runtimeStatus(t, 'release-demand-forecast-2')).toBe('Completed');
-    expect(await runtimeStatus(t, 'release-demand-forecast-3')).toBe('Completed');
-    expect(await runtimeStatus(t, 'release-demand-forecast-1')).toBeUndefined();
+    expect(await runtimeStatus(h.t, 'release-demand-forecast-2')).toBe('Completed');
+    expect(await runtimeStatus(h.t, 'release-demand-forecast-3')).toBe('Completed');
+    expect(await runtimeStatus(h.t, 'release-demand-forecast-1')).toBeUndefined();
     expect(scenario.current.endpoint.traffic).toEqual({ v3: 100 });
     const superseded = (callsOf('notify') as NotifyInput[]).filter((n) => n.event === 'release.superseded');
     expect(superseded.map((n) => n.runId)).toEqual(['release-demand-forecast-1']);
     expect(callsOf('createDeployment')).toHaveLength(2);
-    expect(await runtimeStatus(t, id)).toBe('Running');
+    expect(await runtimeStatus(h.t, id)).toBe('Running');
   });
 });
 
@@ -72,7 +65,7 @@ describe('training coordinator', () => {
   it('trains arrivals within the quiet window together once and ignores repeated deliveries', async () => {
     scenario.current = newScenario();
     const state: TrainingCoordinatorState = { modelName: 'demand-forecast', pending: [], seen: [], runs: 0 };
-    const id = await t.start('trainingCoordinator', state, 'training-coordinator-demand-forecast');
+    const id = await h.t.start('trainingCoordinator', state, 'training-coordinator-demand-forecast');
     const arrival = (blob: string, etag: string, runId: string): TrainingRequest => {
       const run: TrainingRunInput = trainingInput({
         dataset: { container: 'raw', prefix: 'clickstream/', blobs: [blob] },
@@ -80,19 +73,19 @@ describe('training coordinator', () => {
       return { runId, dedupeKey: `${blob}@${etag}`, run, quietWindowSeconds: 60 };
     };
 
-    await raise(t, id, 'work', arrival('clickstream/2019-10.csv.gz', 'e1', 'train-a'));
-    await raise(t, id, 'work', arrival('clickstream/2019-11.csv.gz', 'e1', 'train-b'));
-    await raise(t, id, 'work', arrival('clickstream/2019-10.csv.gz', 'e1', 'train-a'));
-    await driveUntil(clock, () => isDone('train-a'));
+    await raise(h.t, id, 'work', arrival('clickstream/2019-10.csv.gz', 'e1', 'train-a'));
+    await raise(h.t, id, 'work', arrival('clickstream/2019-11.csv.gz', 'e1', 'train-b'));
+    await raise(h.t, id, 'work', arrival('clickstream/2019-10.csv.gz', 'e1', 'train-a'));
+    await driveUntil(h.clock, () => isDone('train-a'));
     // The same blob delivered again after its run is not trained again.
-    await raise(t, id, 'work', arrival('clickstream/2019-10.csv.gz', 'e1', 'train-a'));
-    await driveUntil(clock, async () => {
-      const status = await t.call('GET', `/runtime/webhooks/durabletask/instances/${id}`);
+    await raise(h.t, id, 'work', arrival('clickstream/2019-10.csv.gz', 'e1', 'train-a'));
+    await driveUntil(h.clock, async () => {
+      const status = await h.t.call('GET', `/runtime/webhooks/durabletask/instances/${id}`);
       return (status.body as { customStatus?: { state?: string } }).customStatus?.state === 'idle';
     });
 
-    expect(await runtimeStatus(t, 'train-a')).toBe('Completed');
-    expect(await runtimeStatus(t, 'train-b')).toBeUndefined();
+    expect(await runtimeStatus(h.t, 'train-a')).toBe('Completed');
+    expect(await runtimeStatus(h.t, 'train-b')).toBeUndefined();
     const etl = (callsOf('submitJob') as SubmitJobInput[]).filter((j) => j.kind === 'etl');
     expect(etl).toHaveLength(1);
     const validated = callsOf('validateDataset') as { dataset: { blobs: string[] } }[];

@@ -1,20 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { ReleaseOutput, SetTrafficInput, TagModelInput } from '../../activities/contracts.js';
-import type { ManualClock } from '../../local/clock.js';
 import type { SagaStatus } from '../../orchestrators/steps.js';
-import type { DurableTestHost } from '../durable/support/durableHost.js';
 import { callsOf, newScenario, scenario } from '../fixtures/saga-app/fakes.js';
-import { raise, releaseInput, runUntil, startSagaHost } from './support.js';
+import { raise, releaseInput, runUntil, useSagaHost } from './support.js';
 
-let t: DurableTestHost;
-let clock: ManualClock;
-
-beforeAll(async () => {
-  ({ t, clock } = await startSagaHost());
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const h = useSagaHost();
 
 /** An endpoint where v1 (the champion) serves 100% as deployment "v1", and v2 passed the gate. */
 function championServing(): void {
@@ -48,8 +38,8 @@ const trafficSteps = () => (callsOf('setTraffic') as SetTrafficInput[]).map((c) 
 
 describe('release saga', () => {
   it('deploys green, canaries 10 → 50 → 100, promotes it and retires blue after the grace period', async () => {
-    const id = await t.start('releaseSaga', releaseInput('2'), 'release-happy');
-    const status = await runUntil(t, clock, id, ['Completed', 'Failed']);
+    const id = await h.t.start('releaseSaga', releaseInput('2'), 'release-happy');
+    const status = await runUntil(h.t, h.clock, id, ['Completed', 'Failed']);
     expect(status.runtimeStatus).toBe('Completed');
     const output = status.output as ReleaseOutput;
     expect(output).toMatchObject({ status: 'promoted', greenDeployment: 'v2', previousDeployment: 'v1' });
@@ -84,8 +74,8 @@ describe('release saga', () => {
 
   it('rolls back on an SLO breach: blue back to 100%, green deleted, model tagged rejected with the reason', async () => {
     scenario.current.canaryVerdicts = ['healthy', 'breach'];
-    const id = await t.start('releaseSaga', releaseInput('2'), 'release-breach');
-    const status = await runUntil(t, clock, id, ['Completed', 'Failed']);
+    const id = await h.t.start('releaseSaga', releaseInput('2'), 'release-breach');
+    const status = await runUntil(h.t, h.clock, id, ['Completed', 'Failed']);
     const output = status.output as ReleaseOutput;
     expect(output.status).toBe('rolled-back');
     expect(output.reason).toBe('canary at 10%: p95 latency 900 ms > 600 ms');
@@ -100,8 +90,8 @@ describe('release saga', () => {
 
   it('never moves traffic when the smoke test fails', async () => {
     scenario.current.smoke = { passed: false, latencyMs: 5, detail: '500 from /score' };
-    const id = await t.start('releaseSaga', releaseInput('2'), 'release-smoke');
-    const status = await runUntil(t, clock, id, ['Completed', 'Failed']);
+    const id = await h.t.start('releaseSaga', releaseInput('2'), 'release-smoke');
+    const status = await runUntil(h.t, h.clock, id, ['Completed', 'Failed']);
     expect(status.output).toMatchObject({
       status: 'rolled-back',
       reason: 'smoke test failed: 500 from /score',
@@ -112,8 +102,8 @@ describe('release saga', () => {
 
   it('skips a model the gate rejected', async () => {
     scenario.current.models.get('2')!.tags = { gate: 'failed' };
-    const id = await t.start('releaseSaga', releaseInput('2'), 'release-skip');
-    const status = await runUntil(t, clock, id, ['Completed', 'Failed']);
+    const id = await h.t.start('releaseSaga', releaseInput('2'), 'release-skip');
+    const status = await runUntil(h.t, h.clock, id, ['Completed', 'Failed']);
     expect(status.output).toMatchObject({ status: 'skipped' });
     expect(callsOf('createDeployment')).toHaveLength(0);
   });
@@ -124,31 +114,31 @@ describe('release saga', () => {
     async function waitForApprovalStep(id: string): Promise<void> {
       const deadline = Date.now() + 10_000;
       for (;;) {
-        const status = await t.call('GET', `/runtime/webhooks/durabletask/instances/${id}`);
+        const status = await h.t.call('GET', `/runtime/webhooks/durabletask/instances/${id}`);
         if ((status.body as { customStatus?: SagaStatus }).customStatus?.step === 'approval') return;
         if (Date.now() > deadline) throw new Error(`no approval step: ${status.text}`);
-        const due = clock.nextDue();
+        const due = h.clock.nextDue();
         // Deployment polling timers fire; the approval timeout must not.
-        if (due && due.getTime() - clock.now().getTime() < 3600_000) clock.advanceTo(due);
+        if (due && due.getTime() - h.clock.now().getTime() < 3600_000) h.clock.advanceTo(due);
         await new Promise((r) => setTimeout(r, 15));
       }
     }
 
     it('goes ahead when approved', async () => {
-      const id = await t.start('releaseSaga', releaseInput('2', needsApproval), 'release-approved');
+      const id = await h.t.start('releaseSaga', releaseInput('2', needsApproval), 'release-approved');
       await waitForApprovalStep(id);
-      await raise(t, id, 'approval', { approved: true, by: 'ada' });
-      const status = await runUntil(t, clock, id, ['Completed', 'Failed']);
+      await raise(h.t, id, 'approval', { approved: true, by: 'ada' });
+      const status = await runUntil(h.t, h.clock, id, ['Completed', 'Failed']);
       expect(status.output).toMatchObject({ status: 'promoted' });
       const approval = (status.customStatus as SagaStatus).steps.find((s) => s.name === 'approval');
       expect(approval).toMatchObject({ status: 'succeeded', detail: 'approved by ada' });
     });
 
     it('rolls back when rejected', async () => {
-      const id = await t.start('releaseSaga', releaseInput('2', needsApproval), 'release-rejected');
+      const id = await h.t.start('releaseSaga', releaseInput('2', needsApproval), 'release-rejected');
       await waitForApprovalStep(id);
-      await raise(t, id, 'approval', { approved: false, by: 'grace', comment: 'not before the sale' });
-      const status = await runUntil(t, clock, id, ['Completed', 'Failed']);
+      await raise(h.t, id, 'approval', { approved: false, by: 'grace', comment: 'not before the sale' });
+      const status = await runUntil(h.t, h.clock, id, ['Completed', 'Failed']);
       expect(status.output).toMatchObject({
         status: 'rolled-back',
         reason: 'rejected by grace: not before the sale',
@@ -157,9 +147,9 @@ describe('release saga', () => {
     });
 
     it('rejects when nobody answers before the timeout', async () => {
-      const id = await t.start('releaseSaga', releaseInput('2', needsApproval), 'release-timeout');
+      const id = await h.t.start('releaseSaga', releaseInput('2', needsApproval), 'release-timeout');
       await waitForApprovalStep(id);
-      const status = await runUntil(t, clock, id, ['Completed', 'Failed']);
+      const status = await runUntil(h.t, h.clock, id, ['Completed', 'Failed']);
       expect(status.output).toMatchObject({
         status: 'rolled-back',
         reason: 'approval timed out after 3600 s',
@@ -169,8 +159,8 @@ describe('release saga', () => {
   });
 
   it('tags the previous champion retired only after promotion', async () => {
-    const id = await t.start('releaseSaga', releaseInput('2'), 'release-tags');
-    await runUntil(t, clock, id, ['Completed', 'Failed']);
+    const id = await h.t.start('releaseSaga', releaseInput('2'), 'release-tags');
+    await runUntil(h.t, h.clock, id, ['Completed', 'Failed']);
     const tags = callsOf('tagModel') as TagModelInput[];
     expect(tags.map((c) => [c.model.version, Object.keys(c.set), c.remove])).toEqual([
       ['2', ['champion'], ['rejected']],

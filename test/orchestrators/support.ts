@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import path from 'node:path';
 import { ManualClock } from '../../local/clock.js';
 import type {
@@ -66,11 +67,17 @@ export function releaseInput(version: string, overrides: Partial<ReleaseConfig> 
   };
 }
 
-/** A durable host over the saga fixture, with a manual clock. */
-export async function startSagaHost(): Promise<{ t: DurableTestHost; clock: ManualClock }> {
+/** A durable host over the saga fixture with a manual clock, started before the file's tests and stopped after. */
+export function useSagaHost(): { t: DurableTestHost; clock: ManualClock } {
   const clock = new ManualClock('2026-03-02T08:00:00.000Z');
-  const t = await startDurableHost({ clock, appDir: sagaAppDir, hubName: 'SagaTests' });
-  return { t, clock };
+  const handle = { t: undefined as unknown as DurableTestHost, clock };
+  beforeAll(async () => {
+    handle.t = await startDurableHost({ clock, appDir: sagaAppDir, hubName: 'SagaTests' });
+  });
+  afterAll(async () => {
+    await handle.t?.stop();
+  });
+  return handle;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type {
   CancelJobInput,
   RecordDecisionInput,
@@ -7,27 +7,17 @@ import type {
 } from '../../activities/contracts.js';
 import type { SagaStatus } from '../../orchestrators/steps.js';
 import { callsOf, newScenario, scenario } from '../fixtures/saga-app/fakes.js';
-import type { ManualClock } from '../../local/clock.js';
-import type { DurableTestHost } from '../durable/support/durableHost.js';
-import { raise, runUntil, startSagaHost, trainingInput } from './support.js';
+import { raise, runUntil, useSagaHost, trainingInput } from './support.js';
 
-let t: DurableTestHost;
-let clock: ManualClock;
-
-beforeAll(async () => {
-  ({ t, clock } = await startSagaHost());
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const h = useSagaHost();
 beforeEach(() => {
   scenario.current = newScenario();
 });
 
 describe('training saga', () => {
   it('validates, runs ETL and training jobs, passes the gate and registers the model', async () => {
-    const id = await t.start('trainingSaga', trainingInput(), 'train-happy');
-    const status = await runUntil(t, clock, id, ['Completed', 'Failed']);
+    const id = await h.t.start('trainingSaga', trainingInput(), 'train-happy');
+    const status = await runUntil(h.t, h.clock, id, ['Completed', 'Failed']);
     expect(status.runtimeStatus).toBe('Completed');
     const output = status.output as TrainingRunOutput;
     expect(output).toMatchObject({
@@ -62,24 +52,24 @@ describe('training saga', () => {
   it('ends rejected with the gate decision and registers nothing when the gate fails', async () => {
     scenario.current.gate = {
       passed: false,
-      checks: [{ name: 'mape', value: 0.41, threshold: 0.2, passed: false }],
+      checks: [{ name: 'overall_mape', value: 0.41, threshold: 0.2, passed: false }],
       reason: 'overall MAPE 41.0% exceeds 20.0%',
     };
-    const id = await t.start('trainingSaga', trainingInput(), 'train-gate-fails');
-    const status = await runUntil(t, clock, id, ['Completed', 'Failed']);
+    const id = await h.t.start('trainingSaga', trainingInput(), 'train-gate-fails');
+    const status = await runUntil(h.t, h.clock, id, ['Completed', 'Failed']);
     expect(status.runtimeStatus).toBe('Completed');
     const output = status.output as TrainingRunOutput;
     expect(output.status).toBe('rejected');
     expect(output.reason).toContain('overall MAPE 41.0% exceeds 20.0%');
-    expect(output.gate?.checks[0]).toMatchObject({ name: 'mape', passed: false });
+    expect(output.gate?.checks[0]).toMatchObject({ name: 'overall_mape', passed: false });
     expect(callsOf('registerModel')).toHaveLength(0);
   });
 
   it('fails with the job and its reason when the ETL job fails, cancelling what it started', async () => {
     scenario.current.jobStatuses.etl = ['Running', 'Failed'];
     scenario.current.jobErrors.etl = 'raw/2019-10.csv.gz: truncated gzip stream';
-    const id = await t.start('trainingSaga', trainingInput(), 'train-etl-fails');
-    const status = await runUntil(t, clock, id, ['Completed', 'Failed']);
+    const id = await h.t.start('trainingSaga', trainingInput(), 'train-etl-fails');
+    const status = await runUntil(h.t, h.clock, id, ['Completed', 'Failed']);
     expect(status.runtimeStatus).toBe('Failed');
     expect(String(status.output)).toContain(
       'etl job train-etl-fails-etl ended Failed: raw/2019-10.csv.gz: truncated gzip stream',
@@ -91,13 +81,13 @@ describe('training saga', () => {
 
   it('stops on a cancel event, cancels its running job and ends canceled', async () => {
     scenario.current.jobStatuses.etl = ['Running'];
-    const id = await t.start('trainingSaga', trainingInput(), 'train-canceled');
+    const id = await h.t.start('trainingSaga', trainingInput(), 'train-canceled');
     // Wait until the saga sleeps between polls of the ETL job, then cancel it.
     const deadline = Date.now() + 10_000;
     while (callsOf('getJobStatus').length === 0 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 10));
-    await raise(t, id, 'cancel', { reason: 'operator asked' });
-    const status = await runUntil(t, clock, id, ['Completed', 'Failed']);
+    await raise(h.t, id, 'cancel', { reason: 'operator asked' });
+    const status = await runUntil(h.t, h.clock, id, ['Completed', 'Failed']);
     expect(status.runtimeStatus).toBe('Completed');
     expect(status.output).toMatchObject({ status: 'canceled', reason: 'canceled: operator asked' });
     expect((callsOf('cancelJob') as CancelJobInput[]).map((c) => c.jobName)).toEqual(['train-canceled-etl']);
@@ -105,8 +95,8 @@ describe('training saga', () => {
 
   it('ends unchanged when scheduled retraining finds the champion was trained on the same data', async () => {
     scenario.current.dataset = { ...scenario.current.dataset, championDatasetVersion: 'ds-1' };
-    const id = await t.start('trainingSaga', trainingInput({ skipIfUnchanged: true }), 'train-unchanged');
-    const status = await runUntil(t, clock, id, ['Completed', 'Failed']);
+    const id = await h.t.start('trainingSaga', trainingInput({ skipIfUnchanged: true }), 'train-unchanged');
+    const status = await runUntil(h.t, h.clock, id, ['Completed', 'Failed']);
     expect(status.output).toMatchObject({ status: 'unchanged' });
     expect(callsOf('submitJob')).toHaveLength(0);
   });
