@@ -104,6 +104,7 @@ async function main(): Promise<void> {
   const progress = progressLine();
   const seed = integer('seed', values.seed);
   const folds = integer('folds', values.folds);
+  // The progress bar's timer keeps the process alive: stop it on failure too, or a failed job never exits.
   const result = await trainModel({
     dataDir: values.data,
     outDir: values.out,
@@ -118,8 +119,7 @@ async function main(): Promise<void> {
       ? { extraSpecialDays: values['special-days'].split(',').map((d) => d.trim()) }
       : {}),
     onProgress: (p) => progress.update(p),
-  });
-  progress.stop();
+  }).finally(() => progress.stop());
   const m = result.metrics;
   console.log(
     JSON.stringify(
