@@ -81,6 +81,10 @@ export function createPlatform(
       projectRoot: root,
       dataLake: lake,
       events,
+      // The job specs run the repository's own CLIs (code: ../..): Azure needs the registered code asset.
+      ...(env.AML_CODE_ID
+        ? { assets: { codeIds: { 'etl.yml': env.AML_CODE_ID, 'train.yml': env.AML_CODE_ID } } }
+        : {}),
     });
     return { platform: azure, stop: async () => undefined };
   }

@@ -50,6 +50,11 @@ export const appSettings = {
     description: 'Azure region of the workspace (endpoint and deployment bodies carry it).',
     azure: 'required',
   },
+  AML_CODE_ID: {
+    description:
+      'ARM id of the registered code asset version (the repository) that the ETL and training jobs run; set by the deployment.',
+    azure: 'optional',
+  },
   AML_COMPUTE_NAME: {
     description: 'Compute cluster that runs the ETL and training jobs.',
     default: 'cpu-cluster',
