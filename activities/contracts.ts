@@ -26,6 +26,7 @@ export const ActivityName = {
   deleteDeployment: 'deleteDeployment',
   recordDecision: 'recordDecision',
   notify: 'notify',
+  findPreviousChampion: 'findPreviousChampion',
 } as const;
 export type ActivityName = (typeof ActivityName)[keyof typeof ActivityName];
 
@@ -289,6 +290,20 @@ export interface ReleaseInput {
   config: ReleaseConfig;
 }
 export type ReleaseStatus = 'promoted' | 'rolled-back' | 'skipped' | 'rejected' | 'failed';
+
+/** A manual rollback: the model that served before the current champion goes back to 100%. */
+export interface RollbackInput {
+  modelName: string;
+  reason: string;
+  requestedBy?: string;
+  config: ReleaseConfig;
+}
+export interface RollbackOutput {
+  status: 'rolled-back' | 'nothing-to-roll-back-to' | 'failed';
+  reason: string;
+  from?: ModelRef;
+  to?: ModelRef;
+}
 export interface ReleaseOutput {
   status: ReleaseStatus;
   reason: string;
@@ -299,7 +314,7 @@ export interface ReleaseOutput {
 }
 
 // --- recordDecision / notify ---
-export type RunKind = 'training' | 'release';
+export type RunKind = 'training' | 'release' | 'rollback';
 export interface RecordDecisionInput {
   runId: string;
   kind: RunKind;

@@ -5,6 +5,7 @@ import { createCreateDeployment } from './createDeployment.js';
 import { createDeleteDeployment } from './deleteDeployment.js';
 import type { ActivityDeps } from './deps.js';
 import { createEvaluateGate } from './evaluateGate.js';
+import { createFindPreviousChampion } from './findPreviousChampion.js';
 import { createGetDeploymentState } from './getDeploymentState.js';
 import { createGetEndpointState } from './getEndpointState.js';
 import { createGetJobStatus } from './getJobStatus.js';
@@ -41,6 +42,7 @@ export function createActivities(deps: ActivityDeps): Record<ActivityName, Handl
     [ActivityName.deleteDeployment]: createDeleteDeployment(deps),
     [ActivityName.recordDecision]: createRecordDecision(deps),
     [ActivityName.notify]: createNotify(deps),
+    [ActivityName.findPreviousChampion]: createFindPreviousChampion(deps),
   };
 }
 

@@ -5,6 +5,7 @@ import type { ActivityName } from '../activities/contracts.js';
 import { releaseCoordinator, trainingCoordinator } from '../orchestrators/coordinators.js';
 import { OrchestratorName } from '../orchestrators/names.js';
 import { releaseSaga } from '../orchestrators/releaseSaga.js';
+import { rollbackSaga } from '../orchestrators/rollbackSaga.js';
 import { trainingSaga } from '../orchestrators/trainingSaga.js';
 import {
   logOutcome,
@@ -15,7 +16,15 @@ import {
   scheduledRetrain,
   type EventOutcome,
 } from '../triggers/eventTriggers.js';
-import { cancelRun, decideRun, getRun, listRuns, startRelease, startRun } from '../triggers/httpApi.js';
+import {
+  cancelRun,
+  decideRun,
+  getRun,
+  listRuns,
+  rollbackEndpoint,
+  startRelease,
+  startRun,
+} from '../triggers/httpApi.js';
 import type { SagaConfig } from './sagaConfig.js';
 
 /** Names of the Event Grid and timer functions; infra/eventSubscriptions.json subscribes the same names. */
@@ -33,6 +42,7 @@ export function registerSagaFunctions(deps: ActivityDeps): string[] {
   df.app.orchestration(OrchestratorName.releaseSaga, releaseSaga);
   df.app.orchestration(OrchestratorName.trainingCoordinator, trainingCoordinator);
   df.app.orchestration(OrchestratorName.releaseCoordinator, releaseCoordinator);
+  df.app.orchestration(OrchestratorName.rollbackSaga, rollbackSaga);
   const activities = createActivities(deps);
   for (const [name, handler] of Object.entries(activities) as [
     ActivityName,
@@ -88,5 +98,16 @@ export function registerSagaTriggers(config: SagaConfig, schedule: string): stri
   http('approveRun', 'runs/{id}/approve', ['POST'], decideRun(true));
   http('rejectRun', 'runs/{id}/reject', ['POST'], decideRun(false));
   http('releases', 'releases', ['POST'], (request, client) => startRelease(request, client, config));
-  return [...Object.values(eventFunctionNames), 'runs', 'run', 'approveRun', 'rejectRun', 'releases'];
+  http('rollback', 'endpoint/rollback', ['POST'], (request, client) =>
+    rollbackEndpoint(request, client, config),
+  );
+  return [
+    ...Object.values(eventFunctionNames),
+    'runs',
+    'run',
+    'approveRun',
+    'rejectRun',
+    'releases',
+    'rollback',
+  ];
 }

@@ -7,6 +7,7 @@ export const OrchestratorName = {
   releaseSaga: 'releaseSaga',
   trainingCoordinator: 'trainingCoordinator',
   releaseCoordinator: 'releaseCoordinator',
+  rollbackSaga: 'rollbackSaga',
 } as const;
 export type OrchestratorName = (typeof OrchestratorName)[keyof typeof OrchestratorName];
 

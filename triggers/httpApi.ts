@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import type * as df from 'durable-functions';
 import { z } from 'zod';
 import { ExternalEvent, OrchestratorName } from '../orchestrators/names.js';
+import type { RollbackInput } from '../activities/contracts.js';
 import type { TriggerConfig } from './config.js';
 import { trainingRunId } from './instanceIds.js';
 import { requestRelease, requestTraining } from './requests.js';
@@ -16,7 +17,11 @@ const runtimeStatuses = [
   'Canceled',
   'Suspended',
 ] as const;
-const runTypes = { training: OrchestratorName.trainingSaga, release: OrchestratorName.releaseSaga } as const;
+const runTypes = {
+  training: OrchestratorName.trainingSaga,
+  release: OrchestratorName.releaseSaga,
+  rollback: OrchestratorName.rollbackSaga,
+} as const;
 const finished = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
 
 const badRequest = (message: string, issues?: unknown): HttpResponseInit => ({
@@ -88,7 +93,7 @@ export async function startRun(
 
 const listQuery = z.object({
   status: z.enum(runtimeStatuses).optional(),
-  type: z.enum(['training', 'release']).optional(),
+  type: z.enum(['training', 'release', 'rollback']).optional(),
   top: z.coerce.number().int().min(1).max(500).default(50),
   createdFrom: z.iso.datetime({ offset: true }).optional(),
 });
@@ -102,7 +107,7 @@ function summarize(s: df.DurableOrchestrationStatus) {
   const updated = new Date(s.lastUpdatedTime);
   return {
     id: s.instanceId,
-    type: s.name === OrchestratorName.releaseSaga ? 'release' : 'training',
+    type: Object.entries(runTypes).find(([, name]) => name === s.name)?.[0] ?? 'training',
     runtimeStatus: s.runtimeStatus,
     outcome: typeof output === 'object' ? output.status : undefined,
     step: custom.step,
@@ -232,5 +237,52 @@ export async function startRelease(
     { source: 'http' },
     `${name}:${body.version}`,
   );
+  return client.createCheckStatusResponse(request, id);
+}
+
+const rollbackBody = z
+  .object({ reason: z.string().min(1).max(500), by: z.string().min(1).max(100).optional() })
+  .strict();
+
+/**
+ * POST /api/endpoint/rollback — traffic back to the previous champion now. A release in progress is
+ * cancelled (it rolls itself back to blue); otherwise the model that served before the champion is
+ * redeployed at 100% and the champion is tagged rejected with the reason.
+ */
+export async function rollbackEndpoint(
+  request: HttpRequest,
+  client: df.DurableClient,
+  config: TriggerConfig,
+  now: Date = new Date(),
+): Promise<HttpResponseInit> {
+  const body = await readBody(request, rollbackBody);
+  if (isResponse(body)) return body;
+  const active = (
+    await client.getStatusBy({ runtimeStatus: ['Running', 'Pending'] as df.OrchestrationRuntimeStatus[] })
+  )
+    .filter((s) => s.name === OrchestratorName.releaseSaga)
+    .map((s) => s.instanceId);
+  if (active.length > 0) {
+    for (const id of active)
+      await client.raiseEvent(id, ExternalEvent.cancel, { reason: `rollback: ${body.reason}` });
+    return { status: 202, jsonBody: { action: 'canceled-release', releases: active, reason: body.reason } };
+  }
+  // One rollback per endpoint and minute: a double click lands on the same run.
+  const id = `rollback-${config.release.endpointName}-${now
+    .toISOString()
+    .slice(0, 16)
+    .replace(/[^0-9]/g, '')}`;
+  const input: RollbackInput = {
+    modelName: config.modelName,
+    reason: body.reason,
+    ...(body.by ? { requestedBy: body.by } : {}),
+    config: config.release,
+  };
+  try {
+    await client.startNew(OrchestratorName.rollbackSaga, { instanceId: id, input });
+  } catch (err) {
+    // Already started by the same request a moment ago: answer with its status URLs.
+    if (!(await findRun(client, id))) throw err;
+  }
   return client.createCheckStatusResponse(request, id);
 }
