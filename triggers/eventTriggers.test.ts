@@ -1,19 +1,10 @@
 import type * as df from 'durable-functions';
 import { describe, expect, it } from 'vitest';
-import type { TriggerConfig } from './config.js';
+import { testTriggerConfig } from './__fixtures__/triggerConfig.js';
 import { MalformedEventError, blobOf, envelope } from './eventData.js';
 import { onDatasetDrift, onModelRegistered, onMonitorBreach, onRawBlobCreated } from './eventTriggers.js';
 
-const config = {
-  modelName: 'demand-forecast',
-  keyType: 'category_code',
-  horizon: 7,
-  raw: { container: 'raw', prefix: 'clickstream/' },
-  quietWindowSeconds: 60,
-  retrainOnlyIfChanged: true,
-  training: {},
-  release: { endpointName: 'forecast' },
-} as unknown as TriggerConfig;
+const config = testTriggerConfig;
 
 /** A durable client fake: instances it started and events it raised. */
 function fakeClient() {

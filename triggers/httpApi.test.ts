@@ -1,7 +1,7 @@
 import { HttpRequest, type HttpResponseInit } from '@azure/functions';
 import type * as df from 'durable-functions';
 import { describe, expect, it } from 'vitest';
-import type { TriggerConfig } from './config.js';
+import { testTriggerConfig } from './__fixtures__/triggerConfig.js';
 import {
   cancelRun,
   decideRun,
@@ -12,16 +12,7 @@ import {
   startRun,
 } from './httpApi.js';
 
-const config = {
-  modelName: 'demand-forecast',
-  keyType: 'category_code',
-  horizon: 7,
-  raw: { container: 'raw', prefix: 'clickstream/' },
-  quietWindowSeconds: 5,
-  retrainOnlyIfChanged: false,
-  training: {},
-  release: { endpointName: 'forecast' },
-} as unknown as TriggerConfig;
+const config = testTriggerConfig;
 
 interface Instance {
   instanceId: string;

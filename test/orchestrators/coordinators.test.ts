@@ -6,7 +6,7 @@ import type {
   TrainingCoordinatorState,
   TrainingRequest,
 } from '../../orchestrators/coordinators.js';
-import { callsOf, newScenario, scenario } from '../fixtures/saga-app/fakes.js';
+import { callsOf, newScenario, scenario, servingScenario } from '../fixtures/saga-app/fakes.js';
 import { driveUntil, raise, releaseInput, runtimeStatus, useSagaHost, trainingInput } from './support.js';
 
 const h = useSagaHost();
@@ -15,23 +15,7 @@ const isDone = async (id: string) => ['Completed', 'Failed'].includes((await run
 
 describe('release coordinator', () => {
   it('releases one model at a time: a newer version goes next, an older one and repeats are skipped', async () => {
-    const s = newScenario();
-    for (const v of ['1', '2', '3']) {
-      s.models.set(v, {
-        name: 'demand-forecast',
-        version: v,
-        tags: { gate: 'passed' },
-        properties: {},
-        uri: `m${v}`,
-      });
-    }
-    s.endpoint = {
-      endpointName: 'forecast',
-      traffic: { v1: 100 },
-      mirrorTraffic: {},
-      deployments: [{ name: 'v1', model: { name: 'demand-forecast', version: '1' }, state: 'Succeeded' }],
-    };
-    scenario.current = s;
+    scenario.current = servingScenario('1', { '1': {}, '2': {}, '3': {} });
     const state: ReleaseCoordinatorState = { endpointName: 'forecast', pending: [], seen: [], releases: 0 };
     const id = await h.t.start('releaseCoordinator', state, 'release-coordinator-forecast');
     const request = (version: string, eventId: string): ReleaseRequest => ({

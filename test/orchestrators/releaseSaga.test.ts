@@ -1,36 +1,15 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ReleaseOutput, SetTrafficInput, TagModelInput } from '../../activities/contracts.js';
 import type { SagaStatus } from '../../orchestrators/steps.js';
-import { callsOf, newScenario, scenario } from '../fixtures/saga-app/fakes.js';
+import { callsOf, scenario, servingScenario } from '../fixtures/saga-app/fakes.js';
 import { raise, releaseInput, runUntil, useSagaHost } from './support.js';
 
 const h = useSagaHost();
 
-/** An endpoint where v1 (the champion) serves 100% as deployment "v1", and v2 passed the gate. */
-function championServing(): void {
-  const s = newScenario();
-  s.models.set('1', {
-    name: 'demand-forecast',
-    version: '1',
-    tags: { gate: 'passed', champion: 'true' },
-    properties: {},
-    uri: 'm1',
-  });
-  s.models.set('2', {
-    name: 'demand-forecast',
-    version: '2',
-    tags: { gate: 'passed' },
-    properties: {},
-    uri: 'm2',
-  });
-  s.endpoint = {
-    endpointName: 'forecast',
-    traffic: { v1: 100 },
-    mirrorTraffic: {},
-    deployments: [{ name: 'v1', model: { name: 'demand-forecast', version: '1' }, state: 'Succeeded' }],
-  };
-  scenario.current = s;
-}
+/** v1 (the champion) serves 100% as deployment "v1", and v2 passed the gate. */
+const championServing = () => {
+  scenario.current = servingScenario('1', { '1': { champion: 'true' }, '2': {} });
+};
 
 beforeEach(championServing);
 

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RollbackInput, RollbackOutput, SetTrafficInput } from '../../activities/contracts.js';
-import { callsOf, newScenario, scenario } from '../fixtures/saga-app/fakes.js';
+import { callsOf, scenario, servingScenario } from '../fixtures/saga-app/fakes.js';
 import { releaseConfig, runUntil, useSagaHost } from './support.js';
 
 const h = useSagaHost();
@@ -13,28 +13,10 @@ const input: RollbackInput = {
 
 beforeEach(() => {
   // v1 served until v2 was promoted; v2 serves 100% now.
-  const s = newScenario();
-  s.models.set('1', {
-    name: 'demand-forecast',
-    version: '1',
-    tags: { gate: 'passed', retired: '2026-03-01T00:00:00Z' },
-    properties: {},
-    uri: 'm1',
+  scenario.current = servingScenario('2', {
+    '1': { retired: '2026-03-01T00:00:00Z' },
+    '2': { champion: 'true' },
   });
-  s.models.set('2', {
-    name: 'demand-forecast',
-    version: '2',
-    tags: { gate: 'passed', champion: 'true' },
-    properties: {},
-    uri: 'm2',
-  });
-  s.endpoint = {
-    endpointName: 'forecast',
-    traffic: { v2: 100 },
-    mirrorTraffic: {},
-    deployments: [{ name: 'v2', model: { name: 'demand-forecast', version: '2' }, state: 'Succeeded' }],
-  };
-  scenario.current = s;
 });
 
 describe('rollback saga', () => {
