@@ -19,13 +19,17 @@ const root = appRoot();
 const pkg = appPackage();
 const registered: string[] = [];
 
+let storageClient: BlobServiceClient | undefined;
+
+/** The storage account behind AzureWebJobsStorage, built once on first use (identity-based in Azure). */
 function blobService(cfg: AppConfig): BlobServiceClient {
-  if (cfg.storage.connectionString)
-    return BlobServiceClient.fromConnectionString(cfg.storage.connectionString);
-  return new BlobServiceClient(
-    `https://${cfg.storage.accountName ?? ''}.blob.core.windows.net`,
-    new DefaultAzureCredential(),
-  );
+  storageClient ??= cfg.storage.connectionString
+    ? BlobServiceClient.fromConnectionString(cfg.storage.connectionString)
+    : new BlobServiceClient(
+        `https://${cfg.storage.accountName ?? ''}.blob.core.windows.net`,
+        new DefaultAzureCredential(),
+      );
+  return storageClient;
 }
 
 async function storageState(): Promise<{ reachable: boolean; error?: string }> {

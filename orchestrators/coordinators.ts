@@ -8,6 +8,7 @@ import {
 } from '../activities/contracts.js';
 import { compareVersions } from './ids.js';
 import { ExternalEvent, OrchestratorName, releaseInstanceId } from './names.js';
+import { secondsFromNow } from './steps.js';
 
 /** Work for the training coordinator: one arrival (a blob, a drift event, a schedule, an HTTP start). */
 export interface TrainingRequest {
@@ -121,7 +122,7 @@ export function* trainingCoordinator(context: df.OrchestrationContext): Generato
     }
     const first = state.pending[0]!;
     context.df.setCustomStatus({ state: 'collecting', runId: first.runId, arrivals: state.pending.length });
-    const quietEnds = new Date(context.df.currentUtcDateTime.getTime() + first.quietWindowSeconds * 1000);
+    const quietEnds = secondsFromNow(context, first.quietWindowSeconds);
     for (;;) {
       const item = yield* inbox.takeUntil(quietEnds);
       if (item === undefined) break;

@@ -15,7 +15,14 @@ import {
   type TagModelInput,
 } from '../activities/contracts.js';
 import { type ApprovalDecision, ExternalEvent } from './names.js';
-import { RunCanceledError, StepTracker, describeError, recordOutcome, sleepOrCancel } from './steps.js';
+import {
+  RunCanceledError,
+  StepTracker,
+  describeError,
+  recordOutcome,
+  secondsFromNow,
+  sleepOrCancel,
+} from './steps.js';
 
 /** Deployment names derive from the model version: a retried create lands on the same deployment. */
 export function deploymentNameFor(model: ModelRef): string {
@@ -181,9 +188,7 @@ export function* releaseSaga(context: df.OrchestrationContext): Generator<df.Tas
     if (config.approval.required) {
       steps.begin('approval', `waiting up to ${config.approval.timeoutSeconds} s for approval`);
       const approval = context.df.waitForExternalEvent(ExternalEvent.approval);
-      const deadline = new Date(
-        context.df.currentUtcDateTime.getTime() + config.approval.timeoutSeconds * 1000,
-      );
+      const deadline = secondsFromNow(context, config.approval.timeoutSeconds);
       const timeout = context.df.createTimer(deadline);
       const winner = yield context.df.Task.any([approval, timeout, cancelEvent]);
       if (winner !== timeout) timeout.cancel();
@@ -230,8 +235,7 @@ export function* releaseSaga(context: df.OrchestrationContext): Generator<df.Tas
     output.reason = `${input.model.name}:${input.model.version} serves 100% as ${green}`;
     if (blue) {
       steps.begin('retire', `deleting ${blue} in ${config.retireGraceSeconds} s`);
-      const fireAt = new Date(context.df.currentUtcDateTime.getTime() + config.retireGraceSeconds * 1000);
-      yield context.df.createTimer(fireAt);
+      yield context.df.createTimer(secondsFromNow(context, config.retireGraceSeconds));
       yield* setTraffic({ [green]: 100 });
       yield call(ActivityName.deleteDeployment, { endpointName: config.endpointName, deploymentName: blue });
     }

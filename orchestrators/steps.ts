@@ -94,6 +94,11 @@ export class StepTracker {
   }
 }
 
+/** The orchestration time `seconds` from now (replay-safe: from the orchestration clock). */
+export function secondsFromNow(context: df.OrchestrationContext, seconds: number): Date {
+  return new Date(context.df.currentUtcDateTime.getTime() + seconds * 1000);
+}
+
 /**
  * Waits on a durable timer that a `cancel` event can interrupt; the losing timer is cancelled so the
  * instance can complete (an open timer keeps it Running).
@@ -103,8 +108,7 @@ export function* sleepOrCancel(
   cancelEvent: df.Task,
   seconds: number,
 ): Generator<df.Task, void, unknown> {
-  const fireAt = new Date(context.df.currentUtcDateTime.getTime() + seconds * 1000);
-  const timer = context.df.createTimer(fireAt);
+  const timer = context.df.createTimer(secondsFromNow(context, seconds));
   const winner = yield context.df.Task.any([timer, cancelEvent]);
   if (winner === cancelEvent) {
     if (!timer.isCompleted) timer.cancel();

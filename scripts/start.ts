@@ -126,7 +126,7 @@ async function runSaga(host: LocalHost): Promise<number> {
     return training.output?.status === 'rejected' || training.output?.status === 'unchanged' ? 0 : 1;
   }
   const model = training.output.model;
-  const traffic = startScoringTraffic(host);
+  const traffic = startScoringTraffic();
   const release = await follow(api, 'release', since, `release-${model.name}-${model.version}`);
   traffic.stop();
   say(`Scoring traffic: ${traffic.sent} requests sent, ${traffic.failed} failed.`);
@@ -241,16 +241,23 @@ async function sampleKey(): Promise<string> {
 }
 
 /** Sends scoring requests through the endpoint (about 25 a second) so the canary has traffic to judge. */
-function startScoringTraffic(host: LocalHost): { stop(): void; sent: number; failed: number } {
+function startScoringTraffic(): { stop(): void; sent: number; failed: number } {
   const state = { stopped: false, sent: 0, failed: 0 };
   void (async () => {
-    while (!state.stopped && host) {
-      const endpoint = await endpointAccess();
+    // The endpoint's URL, key and traffic change rarely: read the platform's state file once a second,
+    // not once per request.
+    let endpoint: EndpointAccess | undefined;
+    let readAt = 0;
+    while (!state.stopped) {
+      if (Date.now() - readAt >= 1000) {
+        endpoint = await endpointAccess();
+        readAt = Date.now();
+      }
       if (endpoint) {
         const res = await fetch(endpoint.url, {
           method: 'POST',
           headers: { authorization: `Bearer ${endpoint.key}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ keys: [endpoint.sampleKey], horizon: 7 }),
+          body: JSON.stringify({ keys: [await sampleKey()], horizon: 7 }),
         }).catch(() => undefined);
         state.sent++;
         if (!res || res.status >= 500) state.failed++;
