@@ -103,27 +103,6 @@ export function perKeyMetrics(
     const m = acc.result();
     return { key, mape: m.mape, wape: m.wape };
   });
-  return {
-    keys: rows,
-    mape: {
-      p50: quantile(
-        rows.map((r) => r.mape),
-        0.5,
-      ),
-      p90: quantile(
-        rows.map((r) => r.mape),
-        0.9,
-      ),
-    },
-    wape: {
-      p50: quantile(
-        rows.map((r) => r.wape),
-        0.5,
-      ),
-      p90: quantile(
-        rows.map((r) => r.wape),
-        0.9,
-      ),
-    },
-  };
+  const spread = (values: (number | null)[]) => ({ p50: quantile(values, 0.5), p90: quantile(values, 0.9) });
+  return { keys: rows, mape: spread(rows.map((r) => r.mape)), wape: spread(rows.map((r) => r.wape)) };
 }
