@@ -2,6 +2,7 @@ import path from 'node:path';
 import { DefaultAzureCredential } from '@azure/identity';
 import { EventGridPublisherClient } from '@azure/eventgrid';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { z } from 'zod';
 import { BlobDataLake } from '../aml/azure/blobDataLake.js';
 import { EventGridTopicPublisher } from '../aml/azure/eventPublisher.js';
 import { AzureMlPlatform } from '../aml/azure/platform.js';
@@ -19,10 +20,57 @@ export interface PlatformHandle {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** The code and environment assets `infra/hooks/postdeploy` registered, keyed by the spec files that use them. */
+export function registeredAssets(env: Env): {
+  codeIds: Record<string, string>;
+  environmentIds: Record<string, string>;
+} {
+  const codeIds: Record<string, string> = {};
+  const environmentIds: Record<string, string> = {};
+  for (const spec of ['etl.yml', 'train.yml']) {
+    if (env.AML_CODE_ID) codeIds[spec] = env.AML_CODE_ID;
+    if (env.AML_JOB_ENVIRONMENT_ID) environmentIds[spec] = env.AML_JOB_ENVIRONMENT_ID;
+  }
+  for (const spec of ['blue.yml', 'green.yml']) {
+    if (env.AML_INFERENCE_ENVIRONMENT_ID) environmentIds[spec] = env.AML_INFERENCE_ENVIRONMENT_ID;
+  }
+  return { codeIds, environmentIds };
+}
+
 function required(env: Env, name: string): string {
   const value = env[name];
   if (!value) throw new ConfigError([name], `${name} is required when MLOPS_PLATFORM=azure`);
   return value;
+}
+
+const deploymentFaultsSchema = z.record(
+  z.string(),
+  z.object({
+    errorRate: z.number().min(0).max(1).default(0),
+    addedLatencyMs: z.number().int().min(0).default(0),
+  }),
+);
+
+/** LOCAL_DEPLOYMENT_FAULTS: faults the local endpoint injects into the named deployments (tests and demos). */
+export function localDeploymentFaults(
+  env: Env,
+): Record<string, { errorRate: number; addedLatencyMs: number }> | undefined {
+  const text = env.LOCAL_DEPLOYMENT_FAULTS;
+  if (!text) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ConfigError(['LOCAL_DEPLOYMENT_FAULTS'], 'LOCAL_DEPLOYMENT_FAULTS is not JSON');
+  }
+  const parsed = deploymentFaultsSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new ConfigError(
+      ['LOCAL_DEPLOYMENT_FAULTS'],
+      `LOCAL_DEPLOYMENT_FAULTS: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return parsed.data;
 }
 
 /**
@@ -81,14 +129,12 @@ export function createPlatform(
       projectRoot: root,
       dataLake: lake,
       events,
-      // The job specs run the repository's own CLIs (code: ../..): Azure needs the registered code asset.
-      ...(env.AML_CODE_ID
-        ? { assets: { codeIds: { 'etl.yml': env.AML_CODE_ID, 'train.yml': env.AML_CODE_ID } } }
-        : {}),
+      assets: registeredAssets(env),
     });
     return { platform: azure, stop: async () => undefined };
   }
 
+  const deploymentFaults = localDeploymentFaults(env);
   let opened: Promise<LocalMlPlatform> | undefined;
   const open = () => {
     opened ??= (async () => {
@@ -108,6 +154,7 @@ export function createPlatform(
         },
         workspace: 'local',
         jobRecovery: 'rerun',
+        ...(deploymentFaults ? { deploymentFaults } : {}),
       });
     })();
     return opened;

@@ -52,7 +52,17 @@ export const appSettings = {
   },
   AML_CODE_ID: {
     description:
-      'ARM id of the registered code asset version (the repository) that the ETL and training jobs run; set by the deployment.',
+      'ARM id of the registered code asset version (the repository) that the ETL and training jobs run; set by infra/hooks/postdeploy.',
+    azure: 'optional',
+  },
+  AML_JOB_ENVIRONMENT_ID: {
+    description:
+      'ARM id of the registered environment (inference/train.Dockerfile) the ETL and training jobs run in; set by infra/hooks/postdeploy.',
+    azure: 'optional',
+  },
+  AML_INFERENCE_ENVIRONMENT_ID: {
+    description:
+      'ARM id of the registered environment (inference/infer.Dockerfile) blue and green deployments run; set by infra/hooks/postdeploy.',
     azure: 'optional',
   },
   AML_COMPUTE_NAME: {
@@ -163,6 +173,11 @@ export const appSettings = {
   EVENTGRID_TOPIC_ENDPOINT: {
     description: "Custom topic for the app's own events (run decisions).",
     azure: 'optional',
+  },
+  LOCAL_DEPLOYMENT_FAULTS: {
+    description:
+      'JSON faults the local endpoint injects per deployment name, e.g. {"v2":{"addedLatencyMs":800}} (tests, demos).',
+    azure: 'local-only',
   },
   LOCAL_STATE_DIR: {
     description: 'Where the local platform keeps its state.',

@@ -44,12 +44,22 @@ export async function readDeploymentYaml(file: string): Promise<DeploymentYaml> 
 export function deploymentBody(
   spec: DeploymentSpec,
   yaml: DeploymentYaml,
-  ids: { workspaceId: string; location: string },
+  ids: { workspaceId: string; location: string; environmentIds?: Record<string, string> },
 ): Record<string, unknown> {
+  const specName = spec.specPath?.split(/[\\/]/).pop();
+  // An inline environment (`build:` from a Dockerfile) has no ARM id until the deploy step registers it;
+  // that registered id is configured per spec file and wins over the YAML, as for jobs.
   const env =
-    typeof yaml.environment === 'string'
+    (specName ? ids.environmentIds?.[specName] : undefined) ??
+    (typeof yaml.environment === 'string'
       ? assetId(ids.workspaceId, 'environments', yaml.environment)
-      : undefined;
+      : undefined);
+  if (!env && yaml.environment !== undefined) {
+    throw new MlPlatformError(
+      'InvalidRequest',
+      `${specName ?? 'deployment spec'}: its inline environment must be registered first (infra/hooks/postdeploy); configure environmentIds.`,
+    );
+  }
   const code = yaml.code_configuration?.code;
   const requestSettings = yaml.request_settings
     ? {

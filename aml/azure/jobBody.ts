@@ -46,10 +46,13 @@ export function assetId(
 /** The ARM body of `PUT {WS}/jobs/{name}`. */
 export function commandJobBody(job: CommandJob, ids: JobAssetIds): { properties: Record<string, unknown> } {
   const specName = job.specFile.split(/[\\/]/).pop() ?? job.specFile;
+  // A configured id wins over the YAML: the deploy step pins the exact version it registered, where the
+  // YAML can only say `@latest` (which ARM does not resolve).
   const environmentId =
-    typeof job.environment === 'string'
+    ids.environmentIds?.[specName] ??
+    (typeof job.environment === 'string'
       ? assetId(ids.workspaceId, 'environments', job.environment)
-      : ids.environmentIds?.[specName];
+      : undefined);
   if (!environmentId) {
     throw new MlPlatformError(
       'JobSpecInvalid',

@@ -63,6 +63,17 @@ describe('CLI v2 job specs', () => {
     expect(body.properties.command).toContain('$[[--champion ${{inputs.champion}}]]');
   });
 
+  it('uses the environment the deploy step registered instead of the YAML @latest reference', async () => {
+    const job = await loadCommandJob({ name: 's2-train', specPath: 'aml/jobs/train.yml', inputs: { series } }, root);
+    expect(() => commandJobBody(job, { workspaceId: ws, codeIds: { 'train.yml': 'c' } })).toThrow(/@latest/);
+    const body = commandJobBody(job, {
+      workspaceId: ws,
+      codeIds: { 'train.yml': `${ws}/codes/repo/versions/9` },
+      environmentIds: { 'train.yml': `${ws}/environments/demand-forecast-node20/versions/abc123` },
+    });
+    expect(body.properties.environmentId).toBe(`${ws}/environments/demand-forecast-node20/versions/abc123`);
+  });
+
   it('refuses a local code folder without a registered code asset', async () => {
     const job = await loadCommandJob({ name: 'e', specPath: 'aml/jobs/etl.yml' }, root);
     job.environment = 'azureml:env:1';

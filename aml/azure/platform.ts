@@ -483,6 +483,7 @@ export class AzureMlPlatform implements MlPlatform {
     const body = deploymentBody(spec, yaml, {
       workspaceId: this.workspaceId,
       location: this.#options.location,
+      ...(this.#options.assets?.environmentIds ? { environmentIds: this.#options.assets.environmentIds } : {}),
     });
     const url = this.#ws(`/onlineEndpoints/${spec.endpointName}/deployments/${spec.name}`);
     const res = await this.#arm.call<ArmDeployment>(
