@@ -7,6 +7,8 @@ import path from 'node:path';
 import { app, type HttpResponseInit } from '@azure/functions';
 import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
+import * as df from 'durable-functions';
+import { dashboardRoutes } from '../triggers/dashboardHttp.js';
 import { appPackage, appRoot } from './appRoot.js';
 import { loadConfig, publicConfig, type AppConfig } from './config.js';
 import { createPlatform } from './platform.js';
@@ -94,5 +96,22 @@ registered.push(
   }),
   ...registerSagaTriggers(sagaConfig, config.retrainSchedule),
 );
+// The dashboard: its page, static files and JSON API, behind the same function key as the rest.
+for (const route of dashboardRoutes({
+  platform,
+  modelName: sagaConfig.modelName,
+  endpointName: sagaConfig.release.endpointName,
+  datastores: Object.fromEntries(Object.values(config.containers).map((c) => [c, datastoreOf(c)])),
+  runsContainer: config.containers.runs,
+  appRoot: root,
+})) {
+  df.app.client.http(route.name, {
+    route: route.route,
+    methods: ['GET'],
+    authLevel: 'function',
+    handler: route.handler,
+  });
+  registered.push(route.name);
+}
 // Local job and deployment processes end with the host.
 app.hook.appTerminate(stop);
