@@ -50,6 +50,15 @@ param onlineEndpointProvisioned bool = false
 @description('Auth mode of the managed online endpoint.')
 param endpointAuthMode string = 'AADToken'
 
+@description('Code asset (the repository) the ETL and training jobs run; registered by infra/hooks/postdeploy.')
+param amlCodeId string = ''
+
+@description('Environment the ETL and training jobs run in (inference/train.Dockerfile); registered by infra/hooks/postdeploy.')
+param amlJobEnvironmentId string = ''
+
+@description('Environment of the blue/green deployments (inference/infer.Dockerfile); registered by infra/hooks/postdeploy.')
+param amlInferenceEnvironmentId string = ''
+
 @description('VM size of the CPU training cluster.')
 param computeVmSize string = 'Standard_DS3_v2'
 
@@ -200,6 +209,9 @@ module functionApp './app/functionapp.bicep' = {
     forecastKeyType: forecastKeyType
     forecastHorizon: forecastHorizon
     retrainSchedule: retrainSchedule
+    amlCodeId: amlCodeId
+    amlJobEnvironmentId: amlJobEnvironmentId
+    amlInferenceEnvironmentId: amlInferenceEnvironmentId
   }
 }
 

@@ -27,6 +27,10 @@ param modelName string
 param forecastKeyType string
 param forecastHorizon string
 param retrainSchedule string
+@description('Assets infra/hooks/postdeploy registered (empty before the first deploy).')
+param amlCodeId string = ''
+param amlJobEnvironmentId string = ''
+param amlInferenceEnvironmentId string = ''
 @minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 100
@@ -124,6 +128,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       AML_LOCATION: location
       AML_COMPUTE_NAME: computeName
       AML_ENDPOINT_NAME: endpointName
+      AML_CODE_ID: amlCodeId
+      AML_JOB_ENVIRONMENT_ID: amlJobEnvironmentId
+      AML_INFERENCE_ENVIRONMENT_ID: amlInferenceEnvironmentId
       DATA_LAKE_ACCOUNT_URL: 'https://${dataLake.name}.blob.${environment().suffixes.storage}'
       RAW_CONTAINER: rawContainer
       RAW_PREFIX: rawPrefix
