@@ -66,8 +66,10 @@ param computeVmSize string = 'Standard_DS3_v2'
 @description('Upper bound of training nodes; the cluster scales to zero when idle.')
 param computeMaxNodes int = 2
 
+// Node 20 reached end of life on 2026-04-30; 20 stays allowed only for apps not yet moved.
+@allowed(['20', '22'])
 @description('Node.js version of the Function App runtime.')
-param nodeVersion string = '20'
+param nodeVersion string = '22'
 
 // App configuration that both the Function App settings and the Event Grid filter need.
 param taskHubName string = 'mlops'

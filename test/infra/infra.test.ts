@@ -172,7 +172,7 @@ describe('infra: Function App settings', () => {
     expect(stringAt(site.body, 'properties.functionAppConfig.runtime.name')).toBe('node');
     expect(entryText(site.body, 'properties.functionAppConfig.runtime.version')).toBe('nodeVersion');
     const nodeVersion = declarationOf(main.declarations, 'param', 'nodeVersion');
-    expect(squash(textOf(nodeVersion?.value))).toBe("'20'");
+    expect(squash(textOf(nodeVersion?.value))).toBe("'22'");
     expect(stringAt(site.body, 'properties.functionAppConfig.deployment.storage.authentication.type')).toBe(
       'UserAssignedIdentity',
     );
@@ -665,10 +665,11 @@ describe('infra: azd template, CI/CD and docs', () => {
     }
   });
 
-  it('runs the .ci/run checks on every push on Node 20', () => {
+  it('runs the .ci/run checks on every push on Node 22 (Azure) and 20 (oldest supported locally)', () => {
     const ci = read('.github/workflows/ci.yml');
     expect(ci).toMatch(/on:\s*\n\s+push:/);
-    expect(ci).toContain("node-version: '20'");
+    expect(ci).toContain("node: ['20', '22']");
+    expect(ci).toContain('node-version: ${{ matrix.node }}');
     for (const step of ['npm ci', 'npm run lint', 'npm run typecheck', 'npm test'])
       expect(ci).toContain(`run: ${step}`);
   });
