@@ -51,17 +51,31 @@ function answering(handler: Handler): Handler {
   };
 }
 
-/** A run with input and history; 404 when absent or not a saga run. */
+/**
+ * A run with input and history; 404 when absent or not a saga run. The status comes straight from the
+ * durable HTTP API: durable-functions 3.x `getStatus` drops `historyEvents` when it builds its status object
+ * (Azure/azure-functions-durable-js#620), so the dashboard asks the same endpoint the SDK would.
+ */
 async function fetchRun(client: df.DurableClient, id: string): Promise<InstanceStatus> {
-  let status: df.DurableOrchestrationStatus | undefined;
+  const url = new URL(client.createHttpManagementPayload(id).statusQueryGetUri);
+  for (const flag of ['showInput', 'showHistory', 'showHistoryOutput']) url.searchParams.set(flag, 'true');
+  const res = await fetch(url, { headers: { accept: 'application/json' } });
+  const text = await res.text();
+  // 200 done, 202 running, 400 failed or terminated, 500 failed: each with the status body. 404: no such instance.
+  let body: (Partial<InstanceStatus> & { historyEvents?: unknown[] }) | undefined;
   try {
-    status = await client.getStatus(id, { showInput: true, showHistory: true, showHistoryOutput: true });
+    body = JSON.parse(text) as typeof body;
   } catch {
-    // The client throws for unknown instances (404 from the durable API).
-    status = undefined;
+    body = undefined;
   }
-  if (!status?.name || !runTypeOf(status.name)) throw notFound(`No run with id '${id}'.`);
-  return status as unknown as InstanceStatus;
+  if (res.status === 404 || (body && !body.instanceId && res.status < 500))
+    throw notFound(`No run with id '${id}'.`);
+  if (!body?.instanceId || !body.name) {
+    throw new Error(`The durable status API answered ${res.status} for '${id}': ${text.slice(0, 200)}`);
+  }
+  if (!runTypeOf(body.name)) throw notFound(`No run with id '${id}'.`);
+  const { historyEvents, ...status } = body;
+  return { ...(status as InstanceStatus), history: historyEvents ?? [] };
 }
 
 const runFiles = [...Object.keys(modelFiles), 'record.json'] as const;
