@@ -15,6 +15,7 @@ import {
   type Pipeline,
 } from '@azure/core-rest-pipeline';
 import { MlPlatformError, type MlPlatformErrorCode } from '../port.js';
+import { instrumentAmlPipeline } from './telemetryPolicy.js';
 
 /** The api-version every Azure ML call uses (latest stable in the REST specs). */
 export const mlApiVersion = '2024-10-01';
@@ -79,9 +80,11 @@ export class ArmClient {
 
   constructor(options: ArmClientOptions) {
     this.endpoint = (options.endpoint ?? 'https://management.azure.com').replace(/\/$/, '');
-    this.#pipeline = createPipelineFromOptions({
-      retryOptions: { maxRetries: 4, retryDelayInMs: 800, maxRetryDelayInMs: 30_000, ...options.retry },
-    });
+    this.#pipeline = instrumentAmlPipeline(
+      createPipelineFromOptions({
+        retryOptions: { maxRetries: 4, retryDelayInMs: 800, maxRetryDelayInMs: 30_000, ...options.retry },
+      }),
+    );
     this.#pipeline.addPolicy(
       bearerTokenAuthenticationPolicy({
         credential: options.credential,

@@ -36,6 +36,7 @@ import {
   type TrafficMap,
 } from '../port.js';
 import { ArmClient, armError, type ArmResponse } from './armClient.js';
+import { instrumentAmlPipeline } from './telemetryPolicy.js';
 import { deploymentBody, readDeploymentYaml } from './deploymentBody.js';
 import { commandJobBody, type JobAssetIds } from './jobBody.js';
 import { defaultOutputUri, loadCommandJob } from './jobSpec.js';
@@ -483,7 +484,9 @@ export class AzureMlPlatform implements MlPlatform {
     const body = deploymentBody(spec, yaml, {
       workspaceId: this.workspaceId,
       location: this.#options.location,
-      ...(this.#options.assets?.environmentIds ? { environmentIds: this.#options.assets.environmentIds } : {}),
+      ...(this.#options.assets?.environmentIds
+        ? { environmentIds: this.#options.assets.environmentIds }
+        : {}),
     });
     const url = this.#ws(`/onlineEndpoints/${spec.endpointName}/deployments/${spec.name}`);
     const res = await this.#arm.call<ArmDeployment>(
@@ -594,7 +597,7 @@ export class AzureMlPlatform implements MlPlatform {
       this.#ws(`/onlineEndpoints/${endpointName}/listKeys`),
     );
     // Scoring authenticates with the endpoint key, so it bypasses the ARM bearer policy.
-    const pipeline = createPipelineFromOptions({ retryOptions: { maxRetries: 0 } });
+    const pipeline = instrumentAmlPipeline(createPipelineFromOptions({ retryOptions: { maxRetries: 0 } }));
     const request = createPipelineRequest({
       url: endpoint.scoringUri,
       method: 'POST',
