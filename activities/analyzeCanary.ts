@@ -1,4 +1,5 @@
 import type { DeploymentMetrics, MlPlatform } from '../aml/port.js';
+import { recordCanaryAnalysis } from '../telemetry/index.js';
 import type { AnalyzeCanaryInput, AnalyzeCanaryOutput, CanaryObservation, CanarySlo } from './contracts.js';
 
 function observe(metrics: DeploymentMetrics): CanaryObservation {
@@ -68,7 +69,7 @@ export function judgeCanary(
   );
 }
 
-/** Activity: reads green's (and blue's) metrics window and judges the canary. */
+/** Activity: reads green's (and blue's) metrics window, judges the canary and records both in telemetry. */
 export function createAnalyzeCanary(deps: { platform: MlPlatform }) {
   return async function analyzeCanary(input: AnalyzeCanaryInput): Promise<AnalyzeCanaryOutput> {
     const windowMs = input.windowSeconds * 1000;
@@ -78,6 +79,8 @@ export function createAnalyzeCanary(deps: { platform: MlPlatform }) {
     const blue = input.blue
       ? observe(await deps.platform.getDeploymentMetrics(input.endpointName, input.blue, windowMs))
       : undefined;
-    return judgeCanary(green, blue, input.slo);
+    const analysis = judgeCanary(green, blue, input.slo);
+    recordCanaryAnalysis(input.endpointName, analysis);
+    return analysis;
   };
 }

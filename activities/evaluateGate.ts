@@ -1,4 +1,5 @@
 import { evaluateGate as decide, type ChampionMetrics, type GateMetrics } from '../training/forecast/gate.js';
+import { recordGateDecision } from '../telemetry/index.js';
 import type { ActivityDeps } from './deps.js';
 import { PermanentActivityError, toBlobLocation } from './deps.js';
 import type { EvaluateGateInput, GateDecision } from './contracts.js';
@@ -27,6 +28,7 @@ export function createEvaluateGate(deps: ActivityDeps) {
       );
     }
     const decision = decide(metrics, { ...input.thresholds, champion: metrics.champion ?? null });
+    recordGateDecision(input.modelName, decision);
     return { passed: decision.passed, checks: decision.checks, reason: decision.reason };
   };
 }

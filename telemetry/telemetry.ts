@@ -113,7 +113,7 @@ function defined(attributes: RunAttributes): Attributes {
 }
 
 /** Options of a span around an async step. */
-export interface SpanOptions {
+export interface SpanOptions<T = unknown> {
   kind?: SpanKind;
   attributes?: RunAttributes;
   /** Run attributes to attach to this span and every span and event started inside it. */
@@ -122,6 +122,8 @@ export interface SpanOptions {
   traceParent?: string;
   /** Explicit start time, for spans recorded after the fact (saga steps). */
   startTime?: Date;
+  /** The error code of a result that is a failure although nothing was thrown (an HTTP 5xx answer). */
+  failureOf?: (result: T) => string | undefined;
 }
 
 /**
@@ -130,7 +132,7 @@ export interface SpanOptions {
  */
 export async function withSpan<T>(
   name: string,
-  options: SpanOptions,
+  options: SpanOptions<T>,
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
   let parent: Context = context.active();
@@ -150,7 +152,13 @@ export async function withSpan<T>(
   );
   try {
     const result = await context.with(trace.setSpan(parent, span), () => fn(span));
-    if (span.isRecording()) span.setAttribute(Attr.outcome, 'success' satisfies Outcome);
+    const failureCode = options.failureOf?.(result);
+    if (failureCode) {
+      span.setAttributes({ [Attr.outcome]: 'failure' satisfies Outcome, [Attr.errorCode]: failureCode });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: failureCode });
+    } else {
+      span.setAttribute(Attr.outcome, 'success' satisfies Outcome);
+    }
     return result;
   } catch (err) {
     markFailed(span, err);
@@ -304,10 +312,15 @@ export function recordSagaRun(run: {
   const endOf = (s: SagaStepTelemetry) => new Date(s.endedAt ?? s.startedAt);
   const runAttributes = { [Attr.runId]: run.runId, [Attr.saga]: run.kind };
   const failed = /failed|rolled-back|rejected|canceled/.test(run.status);
+  // The run's own trace: parenting it on the activity that reports it would put the whole run inside a
+  // span that started after it. A link keeps the way back to that activity.
+  const reporter = trace.getActiveSpan()?.spanContext();
   const sagaSpan = tracer().startSpan(
     SpanName.saga(run.kind),
     {
       kind: SpanKind.INTERNAL,
+      root: true,
+      ...(reporter ? { links: [{ context: reporter }] } : {}),
       startTime: new Date(first.startedAt),
       attributes: {
         ...currentRunAttributes(),
