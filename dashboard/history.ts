@@ -35,6 +35,11 @@ export function parseValue(value: unknown): unknown {
   }
 }
 
+/** The JS SDK schedules an activity with its input wrapped in a one-element array. */
+function activityInput(value: unknown): unknown {
+  return Array.isArray(value) && value.length === 1 ? (value[0] as unknown) : value;
+}
+
 /** The ISO form of a history timestamp (7 fractional digits from .NET become 3). */
 function isoTime(value: unknown): string | undefined {
   const raw = text(value);
@@ -60,7 +65,7 @@ export function activityCalls(history: readonly unknown[] | undefined): Activity
     const name = text(event.FunctionName);
     const endedAt = isoTime(event.Timestamp);
     if (!name || !endedAt) continue;
-    const input = 'Input' in event ? parseValue(event.Input) : undefined;
+    const input = 'Input' in event ? activityInput(parseValue(event.Input)) : undefined;
     const signature = `${name}\u0000${input === undefined ? '' : JSON.stringify(input)}`;
     const failedBefore = failedInARow.get(signature) ?? 0;
     const call: ActivityCall = {

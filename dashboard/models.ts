@@ -115,18 +115,20 @@ async function readMetrics(deps: DashboardDeps, model: ModelVersion): Promise<Me
 
 function summary(model: ModelVersion): ModelSummary {
   const base = `models/${encodeURIComponent(model.version)}/files`;
+  // Registries merge tags, so the sagas write a removed tag as '' (activities/tagModel.ts): it is not there.
+  const tags = Object.fromEntries(Object.entries(model.tags).filter(([, value]) => value !== ''));
   const view: ModelSummary = {
     name: model.name,
     version: model.version,
-    tags: model.tags,
-    champion: model.tags.champion === 'true',
+    tags,
+    champion: tags.champion === 'true',
     modelUri: model.modelUri,
     files: Object.fromEntries(Object.keys(modelFiles).map((f) => [f, `${base}/${f}`])),
   };
   if (model.createdAt) view.createdAt = model.createdAt;
-  if (model.tags.rejected !== undefined) view.rejected = model.tags.rejected;
-  if (model.tags.retired !== undefined) view.retired = model.tags.retired;
-  if (model.tags.runId) view.runId = model.tags.runId;
+  if (tags.rejected !== undefined) view.rejected = tags.rejected;
+  if (tags.retired !== undefined) view.retired = tags.retired;
+  if (tags.runId) view.runId = tags.runId;
   return view;
 }
 

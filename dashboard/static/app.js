@@ -16,7 +16,7 @@ function h(tag, attrs = {}, ...children) {
     if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
     else el.setAttribute(key, value === true ? '' : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -58,8 +58,13 @@ function stopRefresh() {
   refreshState.textContent = '';
 }
 
+/** Replaces the page content (nested arrays and empty parts allowed, as in h()). */
+function show(...nodes) {
+  app.replaceChildren(...nodes.flat(Infinity).filter((n) => n !== undefined && n !== null && n !== false));
+}
+
 function showError(err) {
-  app.replaceChildren(h('p', { class: 'error', role: 'alert' }, err.message));
+  show(h('p', { class: 'error', role: 'alert' }, err.message));
 }
 
 // ---------------------------------------------------------------------------------------------------- runs
@@ -102,7 +107,7 @@ async function runsPage(params) {
       h('td', {}, r.step ?? ''),
     ),
   );
-  app.replaceChildren(
+  show(
     h('h2', {}, 'Runs'),
     h(
       'div',
@@ -257,7 +262,7 @@ async function runPage(id) {
         : '—',
     ],
   ];
-  app.replaceChildren(
+  show(
     h('p', {}, link('#/runs', '← all runs')),
     h('h2', {}, `Run ${run.id}`),
     h(
@@ -327,7 +332,7 @@ async function modelsPage() {
       h('td', {}, m.metricsError ? h('span', { class: 'error' }, m.metricsError) : (m.metrics?.model ?? '')),
     ),
   );
-  app.replaceChildren(
+  show(
     h('h2', {}, `Models: ${modelName}`),
     models.length
       ? table(
@@ -356,7 +361,7 @@ async function modelPage(version) {
   const metric = (label, v) => [h('dt', {}, label), h('dd', {}, v)];
   const keyRows = (keys) =>
     keys.map((k) => h('tr', {}, h('td', {}, k.key), h('td', {}, num(k.mape)), h('td', {}, num(k.wape))));
-  app.replaceChildren(
+  show(
     h('p', {}, link('#/models', '← all models')),
     h('h2', {}, `${m.name}:${m.version} `, modelTags(m)),
     h(
@@ -487,7 +492,7 @@ async function endpointPage(params) {
       h('td', {}, d.recent ? pct(d.recent.errorRate) : '—'),
     ),
   );
-  app.replaceChildren(
+  show(
     h('h2', {}, `Endpoint ${view.name}`),
     view.exists
       ? [
