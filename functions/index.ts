@@ -10,10 +10,21 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import * as df from 'durable-functions';
 import { dashboardRoutes } from '../triggers/dashboardHttp.js';
 import { appPackage, appRoot } from './appRoot.js';
-import { loadConfig, publicConfig, type AppConfig } from './config.js';
+import { configureTelemetry } from '../telemetry/index.js';
+import { ConfigError, loadConfig, publicConfig, type AppConfig } from './config.js';
 import { createPlatform } from './platform.js';
 import { registerSagaFunctions, registerSagaTriggers } from './registerSagas.js';
 import { datastoreOf, loadSagaConfig } from './sagaConfig.js';
+
+// Telemetry is configured before anything registers, so the first invocation is already traced.
+try {
+  await configureTelemetry(process.env);
+} catch (err) {
+  throw new ConfigError(
+    ['APPLICATIONINSIGHTS_CONNECTION_STRING'],
+    `App Insights telemetry could not be configured: ${(err as Error).message}`,
+  );
+}
 
 const config = loadConfig();
 const sagaConfig = loadSagaConfig(process.env, config.platform);

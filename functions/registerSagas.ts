@@ -7,6 +7,7 @@ import { OrchestratorName } from '../orchestrators/names.js';
 import { releaseSaga } from '../orchestrators/releaseSaga.js';
 import { rollbackSaga } from '../orchestrators/rollbackSaga.js';
 import { trainingSaga } from '../orchestrators/trainingSaga.js';
+import type { ActivityInvocation } from '../telemetry/index.js';
 import {
   logOutcome,
   onDatasetDrift,
@@ -36,6 +37,16 @@ export const eventFunctionNames = {
   scheduledRetrain: 'scheduledRetrain',
 } as const;
 
+/** What an activity's telemetry needs from the host: the calling orchestration and the invocation's trace. */
+function activityInvocation(context: InvocationContext): ActivityInvocation {
+  const instanceId = context.triggerMetadata?.instanceId;
+  const traceParent = context.traceContext?.traceParent;
+  return {
+    ...(typeof instanceId === 'string' ? { instanceId } : {}),
+    ...(traceParent ? { traceParent } : {}),
+  };
+}
+
 /** Registers the sagas' orchestrators and activities. */
 export function registerSagaFunctions(deps: ActivityDeps): string[] {
   df.app.orchestration(OrchestratorName.trainingSaga, trainingSaga);
@@ -46,9 +57,11 @@ export function registerSagaFunctions(deps: ActivityDeps): string[] {
   const activities = createActivities(deps);
   for (const [name, handler] of Object.entries(activities) as [
     ActivityName,
-    (input: unknown) => Promise<unknown>,
+    (input: unknown, invocation: ActivityInvocation) => Promise<unknown>,
   ][]) {
-    df.app.activity(name, { handler: (input: unknown) => handler(input) });
+    df.app.activity(name, {
+      handler: (input: unknown, context: InvocationContext) => handler(input, activityInvocation(context)),
+    });
   }
   return [...Object.values(OrchestratorName), ...Object.keys(activities)];
 }

@@ -163,8 +163,14 @@ export const appSettings = {
     azure: 'optional',
   },
   APPLICATIONINSIGHTS_CONNECTION_STRING: {
-    description: 'Turns on telemetry export to App Insights; unset locally and in tests.',
+    description:
+      'Turns on telemetry export to App Insights (applicationinsights v3, loaded only then); leave unset locally and in tests, where nothing is exported.',
     azure: 'required',
+  },
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: {
+    description:
+      "'Authorization=AAD;ClientId=<id>': App Insights ingestion with that managed identity (the component has local auth off).",
+    azure: 'optional',
   },
   LOG_ANALYTICS_WORKSPACE_ID: {
     description: 'Log Analytics workspace the canary analysis queries.',
