@@ -118,6 +118,36 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's view models read the port and the sagas' records; the HTTP functions live in triggers/.
+    files: ['dashboard/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@azure/functions', 'durable-functions'],
+              allowTypeImports: true,
+              message: 'dashboard/ builds views; the HTTP functions are in triggers/dashboardHttp.ts.',
+            },
+            {
+              group: [
+                '../functions/*',
+                '../triggers/*',
+                '../local/*',
+                '../inference/*',
+                '../aml/local/*',
+                '../aml/azure/*',
+              ],
+              message:
+                'dashboard/ sees the platform port only, never functions/, triggers/, local/ or an adapter.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['training/**/*.ts', 'inference/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [

@@ -203,7 +203,8 @@ function artifactsOf(runId: string, type: RunType, calls: readonly ActivityCall[
   for (const call of calls) {
     if (call.name !== 'submitJob' || call.outcome !== 'succeeded') continue;
     const job = call.result as { jobName?: string } | undefined;
-    if (job?.jobName) links.push({ label: `job ${job.jobName}`, uri: job.jobName });
+    const kind = (call.input as { kind?: string } | undefined)?.kind ?? 'Azure ML';
+    if (job?.jobName) links.push({ label: `${kind} job`, uri: job.jobName });
   }
   const trained = calls.findLast(
     (c) => c.name === 'getJobStatus' && (c.result as GetJobStatusOutput | undefined)?.outputs?.model,

@@ -137,6 +137,27 @@ function timelineBar(step, start, span) {
   );
 }
 
+/** Consecutive successful calls of one activity (status polls) as one row: first start, last end, count. */
+function collapsePolls(calls) {
+  const rows = [];
+  for (const call of calls) {
+    const last = rows.at(-1);
+    if (
+      last &&
+      last.name === call.name &&
+      last.outcome === 'succeeded' &&
+      call.outcome === 'succeeded' &&
+      call.attempt === 1
+    ) {
+      last.calls += 1;
+      last.endedAt = call.endedAt;
+    } else {
+      rows.push({ ...call, calls: 1 });
+    }
+  }
+  return rows;
+}
+
 function stepsTable(run) {
   const start = Date.parse(run.createdTime);
   const end = Math.max(
@@ -161,13 +182,13 @@ function stepsTable(run) {
         h('td', {}, step.detail ?? ''),
       ),
     );
-    for (const call of step.activities) {
+    for (const call of collapsePolls(step.activities)) {
       const seconds = (Date.parse(call.endedAt) - Date.parse(call.startedAt)) / 1000;
       rows.push(
         h(
           'tr',
           { class: 'activity', 'data-activity': call.name },
-          h('td', {}, `↳ ${call.name}`),
+          h('td', {}, `↳ ${call.name}${call.calls > 1 ? ` ×${call.calls}` : ''}`),
           h('td', {}, badge(call.outcome)),
           h('td', {}, clock(call.startedAt)),
           h('td', {}, clock(call.endedAt)),

@@ -6,8 +6,10 @@ const palette = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#17becf
 const sloColor = '#d62728';
 
 /** Aligns points by time: x = unique analysis times (s), one y array per deployment (null where absent). */
-export function alignSeries(points, valueOf) {
-  const times = [...new Set(points.map((p) => Date.parse(p.at) / 1000))].sort((a, b) => a - b);
+export function alignSeries(points, valueOf, extraTimes = []) {
+  const times = [...new Set([...points.map((p) => Date.parse(p.at) / 1000), ...extraTimes])].sort(
+    (a, b) => a - b,
+  );
   const deployments = [...new Set(points.map((p) => p.deployment))];
   const index = new Map(times.map((t, i) => [t, i]));
   const ys = deployments.map((d) => {
@@ -65,8 +67,10 @@ export function canaryChart(target, series, metric) {
           slo: series.slo ? series.slo.max5xxRate * 100 : undefined,
           fmt: (v) => `${v.toFixed(2)}%`,
         };
-  const { times, deployments, ys } = alignSeries(series.points, spec.value);
-  const allTimes = [...times, ...series.trafficChanges.map((c) => Date.parse(c.at) / 1000)];
+  // Traffic changes join the x axis so the SLO line spans them too.
+  const changeTimes = series.trafficChanges.map((c) => Date.parse(c.at) / 1000);
+  const { times, deployments, ys } = alignSeries(series.points, spec.value, changeTimes);
+  const allTimes = times;
   const data = [times, ...ys];
   const lines = deployments.map((d, i) => ({
     label: d,
@@ -90,7 +94,7 @@ export function canaryChart(target, series, metric) {
   target.replaceChildren();
   const count = ys.reduce((n, y) => n + y.filter((v) => v !== null).length, 0);
   target.dataset.points = String(count);
-  if (times.length === 0) {
+  if (count === 0) {
     target.textContent = 'No canary analyses yet.';
     return 0;
   }
