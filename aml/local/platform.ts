@@ -19,6 +19,7 @@ import {
   readDeploymentYaml,
   type DeploymentView,
   type EndpointView,
+  type FaultSettings,
   type LocalEndpointManagerOptions,
 } from './endpoint/index.js';
 import {
@@ -77,6 +78,11 @@ export interface LocalMlPlatformOptions {
   endpoints?: Omit<LocalEndpointManagerOptions, 'stateDir'>;
   now?: () => Date;
   logger?: HostLogger;
+  /**
+   * Faults injected into deployments by name (e.g. `{ v3: { addedLatencyMs: 800 } }`): how tests and demos get
+   * a misbehaving green through the ordinary createOrUpdateDeployment path.
+   */
+  deploymentFaults?: Record<string, FaultSettings>;
 }
 
 const endpointErrorCodes: Record<string, MlPlatformError['code']> = {
@@ -335,6 +341,7 @@ export class LocalMlPlatform implements MlPlatform {
   ): Promise<DeploymentInfo> {
     const manager = await this.#manager();
     const modelDir = await this.#modelDir(spec.model);
+    const faults = this.#options.deploymentFaults?.[spec.name];
     const local = {
       name: spec.name,
       modelDir,
@@ -343,6 +350,7 @@ export class LocalMlPlatform implements MlPlatform {
       ...(spec.instanceType !== undefined ? { instanceType: spec.instanceType } : {}),
       ...(spec.environmentVariables ? { environmentVariables: spec.environmentVariables } : {}),
       ...(spec.tags ? { tags: spec.tags } : {}),
+      ...(faults ? { faults } : {}),
     };
     const input = spec.specPath
       ? deploymentSpecFromYaml(
