@@ -140,8 +140,8 @@ async function runSaga(host: LocalHost): Promise<number> {
     process.stdout.write(
       [
         '',
-        `Scoring URL: ${endpoint.url}`,
         `Dashboard:   ${host.baseUrl}/api/dashboard?code=${encodeURIComponent(key)}`,
+        `Scoring URL: ${endpoint.url}`,
         `Key:         ${endpoint.key}`,
         `Try it:      curl -s ${endpoint.url} -H 'Authorization: Bearer ${endpoint.key}' -H 'content-type: application/json' -d '{"keys":["${endpoint.sampleKey}"],"horizon":7}'`,
         `Runs:        curl -s ${host.baseUrl}/api/runs -H 'x-functions-key: ${key}'`,
