@@ -1,0 +1,99 @@
+/**
+ * Registers an OpenTelemetry SDK with in-memory exporters as the global providers, the way the App Insights
+ * distro registers its own in Azure, so tests see exactly what the app emits and nothing leaves the process.
+ */
+import { context, metrics, trace, type Attributes } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  AggregationTemporality,
+  DataPointType,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
+
+/** One recorded data point of a metric. */
+export interface MetricPoint {
+  name: string;
+  attributes: Attributes;
+  /** Histogram: the recorded values' sum; counter: its value. */
+  sum: number;
+  count: number;
+  min?: number;
+  max?: number;
+}
+
+/** The in-memory telemetry of a test file. */
+export interface InMemoryTelemetry {
+  spans(): ReadableSpan[];
+  /** Collects and returns every metric data point recorded so far. */
+  metricPoints(): Promise<MetricPoint[]>;
+  reset(): void;
+  shutdown(): Promise<void>;
+}
+
+/** Installs in-memory trace and metric pipelines as the global OpenTelemetry providers. */
+export function installInMemoryTelemetry(): InMemoryTelemetry {
+  const spanExporter = new InMemorySpanExporter();
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spanExporter)] });
+  const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  // Exports only when a test asks (forceFlush); the interval is never reached.
+  const reader = new PeriodicExportingMetricReader({
+    exporter: metricExporter,
+    exportIntervalMillis: 3_600_000,
+  });
+  const meterProvider = new MeterProvider({ readers: [reader] });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  trace.setGlobalTracerProvider(tracerProvider);
+  metrics.setGlobalMeterProvider(meterProvider);
+  return {
+    spans: () => spanExporter.getFinishedSpans(),
+    async metricPoints() {
+      await reader.forceFlush();
+      const latest = metricExporter.getMetrics().at(-1);
+      const points: MetricPoint[] = [];
+      for (const scope of latest?.scopeMetrics ?? []) {
+        for (const metric of scope.metrics) {
+          for (const point of metric.dataPoints) {
+            const value = point.value as number | { sum?: number; count: number; min?: number; max?: number };
+            points.push(
+              metric.dataPointType === DataPointType.HISTOGRAM && typeof value === 'object'
+                ? {
+                    name: metric.descriptor.name,
+                    attributes: point.attributes,
+                    sum: value.sum ?? 0,
+                    count: value.count,
+                    ...(value.min === undefined ? {} : { min: value.min }),
+                    ...(value.max === undefined ? {} : { max: value.max }),
+                  }
+                : {
+                    name: metric.descriptor.name,
+                    attributes: point.attributes,
+                    sum: value as number,
+                    count: 1,
+                  },
+            );
+          }
+        }
+      }
+      return points;
+    },
+    reset: () => {
+      spanExporter.reset();
+      metricExporter.reset();
+    },
+    async shutdown() {
+      await tracerProvider.shutdown();
+      await meterProvider.shutdown();
+      trace.disable();
+      metrics.disable();
+      context.disable();
+    },
+  };
+}
