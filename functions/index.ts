@@ -5,14 +5,13 @@
  */
 import path from 'node:path';
 import { app, type HttpResponseInit } from '@azure/functions';
-import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import * as df from 'durable-functions';
 import { dashboardRoutes } from '../triggers/dashboardHttp.js';
 import { appPackage, appRoot } from './appRoot.js';
 import { configureTelemetry } from '../telemetry/index.js';
 import { ConfigError, loadConfig, publicConfig, type AppConfig } from './config.js';
-import { createPlatform } from './platform.js';
+import { createPlatform, sharedCredential } from './platform.js';
 import { registerSagaFunctions, registerSagaTriggers } from './registerSagas.js';
 import { datastoreOf, loadSagaConfig } from './sagaConfig.js';
 
@@ -31,6 +30,8 @@ const sagaConfig = loadSagaConfig(process.env, config.platform);
 const root = appRoot();
 const pkg = appPackage();
 const registered: string[] = [];
+// One credential for every Azure client of the app: the user-assigned identity AZURE_CLIENT_ID names.
+const appCredential = sharedCredential(process.env);
 
 let storageClient: BlobServiceClient | undefined;
 
@@ -40,7 +41,7 @@ function blobService(cfg: AppConfig): BlobServiceClient {
     ? BlobServiceClient.fromConnectionString(cfg.storage.connectionString)
     : new BlobServiceClient(
         `https://${cfg.storage.accountName ?? ''}.blob.core.windows.net`,
-        new DefaultAzureCredential(),
+        appCredential(),
       );
   return storageClient;
 }
@@ -82,12 +83,13 @@ app.http('config', {
 });
 registered.push('config');
 
-const { platform, stop } = createPlatform(process.env, config.platform, root, [
-  config.containers.raw,
-  config.containers.curated,
-  config.containers.models,
-  config.containers.runs,
-]);
+const { platform, stop } = createPlatform(
+  process.env,
+  config.platform,
+  root,
+  [config.containers.raw, config.containers.curated, config.containers.models, config.containers.runs],
+  appCredential,
+);
 registered.push(
   ...registerSagaFunctions({
     platform,

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { DefaultAzureCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/core-auth';
+import { DefaultAzureCredential, type DefaultAzureCredentialClientIdOptions } from '@azure/identity';
 import { EventGridPublisherClient } from '@azure/eventgrid';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { z } from 'zod';
@@ -16,6 +17,8 @@ import { datastoreOf } from './sagaConfig.js';
 export interface PlatformHandle {
   platform: MlPlatform;
   stop(): Promise<void>;
+  /** The app's Azure credential (built on first call), for other Azure clients of the app. */
+  credential: () => TokenCredential;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -101,17 +104,34 @@ function deferred(open: () => Promise<MlPlatform>): MlPlatform {
   });
 }
 
+/** Options of the app's Azure credential: the user-assigned managed identity AZURE_CLIENT_ID names, when set. */
+export function credentialOptions(env: Env): DefaultAzureCredentialClientIdOptions {
+  return env.AZURE_CLIENT_ID ? { managedIdentityClientId: env.AZURE_CLIENT_ID } : {};
+}
+
+/**
+ * The app's Azure credential, built on first use and then shared: the platform adapter and the health
+ * check must authenticate as the same (user-assigned) identity.
+ */
+export function sharedCredential(
+  env: Env,
+  build: (options: DefaultAzureCredentialClientIdOptions) => TokenCredential = (options) =>
+    new DefaultAzureCredential(options),
+): () => TokenCredential {
+  let credential: TokenCredential | undefined;
+  return () => (credential ??= build(credentialOptions(env)));
+}
+
 /** Chooses and builds the ML platform adapter from configuration: the only place that decides. */
 export function createPlatform(
   env: Env,
   platform: 'local' | 'azure',
   root: string,
   containers: string[],
+  appCredential: () => TokenCredential = sharedCredential(env),
 ): PlatformHandle {
   if (platform === 'azure') {
-    const credential = new DefaultAzureCredential(
-      env.AZURE_CLIENT_ID ? { managedIdentityClientId: env.AZURE_CLIENT_ID } : {},
-    );
+    const credential = appCredential();
     const lake = new BlobDataLake(new BlobServiceClient(required(env, 'DATA_LAKE_ACCOUNT_URL'), credential));
     const topic = env.EVENTGRID_TOPIC_ENDPOINT;
     const events: EventPublisher = topic
@@ -131,7 +151,7 @@ export function createPlatform(
       events,
       assets: registeredAssets(env),
     });
-    return { platform: azure, stop: async () => undefined };
+    return { platform: azure, stop: async () => undefined, credential: appCredential };
   }
 
   const deploymentFaults = localDeploymentFaults(env);
@@ -161,6 +181,7 @@ export function createPlatform(
   };
   return {
     platform: deferred(open),
+    credential: appCredential,
     stop: async () => {
       if (opened) await (await opened).stop();
     },
