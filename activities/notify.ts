@@ -1,4 +1,4 @@
-import { addEvent, Attr, SpanEventName } from '../telemetry/index.js';
+import { emitRunEvent } from '../telemetry/index.js';
 import type { ActivityDeps } from './deps.js';
 import type { NotifyInput } from './contracts.js';
 
@@ -6,20 +6,19 @@ import type { NotifyInput } from './contracts.js';
 export const runEventType = (event: string) => `DemandForecast.${event}`;
 
 /**
- * Activity: announces a run event as a telemetry span event (App Insights: a trace row in the run's
- * operation, with the event's properties as custom dimensions), logs it, and publishes it to the app's topic.
+ * Activity: announces a run event through telemetry (App Insights: a custom event of the event's name and
+ * a trace row in the run's operation), logs it, and publishes it to the app's topic.
  */
 export function createNotify(deps: ActivityDeps) {
   return async function notify(input: NotifyInput): Promise<null> {
     const level = /failed|rolled-back|rejected/.test(input.event) ? 'warn' : 'info';
-    addEvent(SpanEventName.runEvent, {
-      [Attr.runId]: input.runId,
-      [Attr.saga]: input.kind,
-      [Attr.runEvent]: input.event,
-      [Attr.message]: input.message,
-      ...Object.fromEntries(
-        Object.entries(input.properties ?? {}).map(([key, value]) => [`${Attr.runEvent}.${key}`, value]),
-      ),
+    emitRunEvent({
+      name: input.event,
+      runId: input.runId,
+      kind: input.kind,
+      message: input.message,
+      level,
+      ...(input.properties ? { properties: input.properties } : {}),
     });
     deps.log(level, `${input.event}: ${input.message}`, {
       runId: input.runId,

@@ -18,6 +18,7 @@ export {
   addEvent,
   currentRunAttributes,
   describeFailure,
+  emitRunEvent,
   markFailed,
   recordActivityDuration,
   recordAmlRequestDuration,

@@ -19,6 +19,7 @@ import {
   type MeterProvider,
   type Span,
 } from '@opentelemetry/api';
+import { logs, SeverityNumber } from '@opentelemetry/api-logs';
 import { Attr, instrumentationScope, MetricName, SpanEventName, SpanName, type Outcome } from './names.js';
 
 /** Attributes that identify a run; every span and event inside an activity invocation carries them. */
@@ -362,4 +363,45 @@ export function recordSagaRun(run: {
     });
   }
   sagaSpan.end(last);
+}
+
+/** The log attribute that makes the App Insights exporter store a log record as a custom event. */
+const customEventNameAttribute = 'microsoft.custom_event.name';
+
+/**
+ * Announces a run event (`training.registered`, `release.rolled-back`, …): an event on the active span (a
+ * trace row in the run's operation) and a log record App Insights stores as a custom event of that name,
+ * with `instanceId` as the saga-failure alert in infra/app/alerts.bicep reads it.
+ */
+export function emitRunEvent(event: {
+  name: string;
+  runId: string;
+  kind: string;
+  message: string;
+  level: 'info' | 'warn';
+  properties?: Record<string, string | number | boolean>;
+}): void {
+  const properties = Object.fromEntries(
+    Object.entries(event.properties ?? {}).map(([key, value]) => [`${Attr.runEvent}.${key}`, value]),
+  );
+  const attributes = {
+    [Attr.runId]: event.runId,
+    [Attr.saga]: event.kind,
+    [Attr.runEvent]: event.name,
+    [Attr.message]: event.message,
+    ...properties,
+  };
+  addEvent(SpanEventName.runEvent, attributes);
+  logs.getLogger(instrumentationScope).emit({
+    severityNumber: event.level === 'warn' ? SeverityNumber.WARN : SeverityNumber.INFO,
+    severityText: event.level === 'warn' ? 'WARN' : 'INFO',
+    body: `${event.name}: ${event.message}`,
+    context: context.active(),
+    attributes: {
+      ...currentRunAttributes(),
+      ...attributes,
+      instanceId: event.runId,
+      [customEventNameAttribute]: event.name,
+    },
+  });
 }

@@ -251,6 +251,34 @@ describe('notify and saga steps', () => {
     });
   });
 
+  it('announces a failed run as an App Insights custom event that the saga-failure alert matches', async () => {
+    const { deps } = fakeDeps();
+    await createActivities(deps)[ActivityName.notify](
+      {
+        runId: 'release-demand-8',
+        kind: 'release',
+        event: 'release.failed',
+        message: 'deployment green failed to provision',
+        properties: { status: 'failed' },
+      } as never,
+      { instanceId: 'release-demand-8' },
+    );
+    const records = telemetry.logRecords();
+    expect(records).toHaveLength(1);
+    const record = records[0]!;
+    // infra/app/alerts.bicep: customEvents | where name endswith ".failed" | ... customDimensions.instanceId
+    expect(record.attributes).toMatchObject({
+      'microsoft.custom_event.name': 'release.failed',
+      instanceId: 'release-demand-8',
+      [Attr.runEvent]: 'release.failed',
+      [`${Attr.runEvent}.status`]: 'failed',
+    });
+    expect(record.severityText).toBe('WARN');
+    // The record belongs to the notify activity's trace.
+    const span = spanNamed(SpanName.activity('notify'));
+    expect(record.spanContext?.spanId).toBe(span.spanContext().spanId);
+  });
+
   it('emits the saga span and a span per step, with the orchestration clock times, after the record is written', async () => {
     const { deps, uploads } = fakeDeps();
     const record: RecordDecisionInput = {

@@ -1,9 +1,16 @@
 /**
- * Registers an OpenTelemetry SDK with in-memory exporters as the global providers, the way the App Insights
+ * Registers an OpenTelemetry SDK with in-memory exporters as the global providers (traces, metrics, logs), the way the App Insights
  * distro registers its own in Azure, so tests see exactly what the app emits and nothing leaves the process.
  */
 import { context, metrics, trace, type Attributes } from '@opentelemetry/api';
+import { logs } from '@opentelemetry/api-logs';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  InMemoryLogRecordExporter,
+  LoggerProvider,
+  SimpleLogRecordProcessor,
+  type ReadableLogRecord,
+} from '@opentelemetry/sdk-logs';
 import {
   AggregationTemporality,
   DataPointType,
@@ -32,6 +39,7 @@ export interface MetricPoint {
 /** The in-memory telemetry of a test file. */
 export interface InMemoryTelemetry {
   spans(): ReadableSpan[];
+  logRecords(): ReadableLogRecord[];
   /** Collects and returns every metric data point recorded so far. */
   metricPoints(): Promise<MetricPoint[]>;
   reset(): void;
@@ -49,11 +57,17 @@ export function installInMemoryTelemetry(): InMemoryTelemetry {
     exportIntervalMillis: 3_600_000,
   });
   const meterProvider = new MeterProvider({ readers: [reader] });
+  const logExporter = new InMemoryLogRecordExporter();
+  const loggerProvider = new LoggerProvider({
+    processors: [new SimpleLogRecordProcessor({ exporter: logExporter })],
+  });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(tracerProvider);
   metrics.setGlobalMeterProvider(meterProvider);
+  logs.setGlobalLoggerProvider(loggerProvider);
   return {
     spans: () => spanExporter.getFinishedSpans(),
+    logRecords: () => logExporter.getFinishedLogRecords(),
     async metricPoints() {
       await reader.forceFlush();
       const latest = metricExporter.getMetrics().at(-1);
@@ -87,12 +101,15 @@ export function installInMemoryTelemetry(): InMemoryTelemetry {
     reset: () => {
       spanExporter.reset();
       metricExporter.reset();
+      logExporter.reset();
     },
     async shutdown() {
       await tracerProvider.shutdown();
       await meterProvider.shutdown();
+      await loggerProvider.shutdown();
       trace.disable();
       metrics.disable();
+      logs.disable();
       context.disable();
     },
   };
