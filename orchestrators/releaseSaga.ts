@@ -51,6 +51,8 @@ export function* releaseSaga(context: df.OrchestrationContext): Generator<df.Tas
   let previousChampion: ModelRef | undefined;
   let greenCreated = false;
   let trafficMoved = false;
+  // Set once the registry names green the champion: a rollback after that must hand the tag back.
+  let championMoved = false;
 
   const call = (name: string, data: unknown) => context.df.callActivity(name, data);
 
@@ -125,6 +127,14 @@ export function* releaseSaga(context: df.OrchestrationContext): Generator<df.Tas
       remove: ['champion'],
     };
     yield call(ActivityName.tagModel, tag);
+    if (championMoved && previousChampion && blue) {
+      // Traffic went back to blue: the registry must say blue's model serves again.
+      yield call(ActivityName.tagModel, {
+        model: previousChampion,
+        set: { champion: 'true' },
+        remove: ['retired'],
+      } satisfies TagModelInput);
+    }
     steps.end('succeeded', reason);
   }
 
@@ -219,10 +229,12 @@ export function* releaseSaga(context: df.OrchestrationContext): Generator<df.Tas
     }
 
     steps.begin('promote');
+    championMoved = true;
+    // A model that served before (a manual rollback redeploys one) is no longer retired.
     yield call(ActivityName.tagModel, {
       model: input.model,
       set: { champion: 'true' },
-      remove: ['rejected'],
+      remove: ['rejected', 'retired'],
     } satisfies TagModelInput);
     if (previousChampion) {
       yield call(ActivityName.tagModel, {

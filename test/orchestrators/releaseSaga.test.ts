@@ -142,8 +142,24 @@ describe('release saga', () => {
     await runUntil(h.t, h.clock, id, ['Completed', 'Failed']);
     const tags = callsOf('tagModel') as TagModelInput[];
     expect(tags.map((c) => [c.model.version, Object.keys(c.set), c.remove])).toEqual([
-      ['2', ['champion'], ['rejected']],
+      ['2', ['champion'], ['rejected', 'retired']],
       ['1', ['retired'], ['champion']],
     ]);
+  });
+
+  it('a failure after promotion puts blue back at 100% and hands the champion tag back to its model', async () => {
+    scenario.current.failWhen = (name, input) =>
+      name === 'deleteDeployment' && (input as { deploymentName: string }).deploymentName === 'v1'
+        ? 'Unavailable: the platform did not answer'
+        : undefined;
+    const id = await h.t.start('releaseSaga', releaseInput('2'), 'release-fails-after-promotion');
+    const status = await runUntil(h.t, h.clock, id, ['Completed', 'Failed']);
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(scenario.current.endpoint.traffic).toEqual({ v1: 100 });
+    const models = scenario.current.models;
+    expect(models.get('1')!.tags).toMatchObject({ champion: 'true' });
+    expect(models.get('1')!.tags.retired).toBeUndefined();
+    expect(models.get('2')!.tags.champion).toBeUndefined();
+    expect(models.get('2')!.tags.rejected).toMatch(/Unavailable: the platform did not answer/);
   });
 });

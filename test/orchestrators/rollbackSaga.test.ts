@@ -32,6 +32,8 @@ describe('rollback saga', () => {
     expect(scenario.current.endpoint.traffic).toEqual({ v1: 100 });
     expect(callsOf('deleteDeployment')).toEqual([{ endpointName: 'forecast', deploymentName: 'v2' }]);
     expect(scenario.current.models.get('1')!.tags.champion).toBe('true');
+    // The registry says v1 serves: champion again, no longer retired.
+    expect(scenario.current.models.get('1')!.tags.retired).toBeUndefined();
     expect(scenario.current.models.get('2')!.tags).toMatchObject({
       rejected: 'rolled back by hand: forecasts too low',
     });
