@@ -37,3 +37,18 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
 output logAnalyticsName string = logAnalytics.name
 output logAnalyticsCustomerId string = logAnalytics.properties.customerId
 output applicationInsightsName string = applicationInsights.name
+
+// The saga dashboard in the portal: the queries of infra/monitor/*.kql over this component (see the
+// Observability section of the README). Workbook names must be GUIDs; this one is stable per component.
+resource sagaWorkbook 'Microsoft.Insights/workbooks@2023-06-01' = {
+  name: guid(applicationInsights.id, 'mlops-saga-workbook')
+  location: location
+  tags: union(tags, { Component: 'monitoring' })
+  kind: 'shared'
+  properties: {
+    displayName: 'MLOps sagas (${applicationInsightsName})'
+    category: 'workbook'
+    sourceId: applicationInsights.id
+    serializedData: loadTextContent('../monitor/workbook.json')
+  }
+}
