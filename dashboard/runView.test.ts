@@ -182,6 +182,34 @@ describe('runView', () => {
     ]);
   });
 
+  it('leaves a gap, not a zero, for a deployment that got no requests in a window', () => {
+    const view = runView({
+      name: 'releaseSaga',
+      instanceId: 'release-m-3',
+      runtimeStatus: 'Running',
+      createdTime: t('00.000Z'),
+      lastUpdatedTime: t('30.000Z'),
+      history: [
+        completed('analyzeCanary', t('05.000'), t('05.100'), {
+          verdict: 'insufficient-data',
+          reason: 'no requests reached v3',
+          green: { deployment: 'v3', requests: 0, p95LatencyMs: 0, errorRate5xx: 0 },
+        }),
+      ],
+    });
+    expect(view.canary?.points).toEqual([
+      {
+        at: '2026-03-02T08:00:05.100Z',
+        deployment: 'v3',
+        role: 'green',
+        requests: 0,
+        p95LatencyMs: null,
+        errorRate: null,
+        verdict: 'insufficient-data',
+      },
+    ]);
+  });
+
   it('falls back to the canary steps for traffic moves when the history carries no activity inputs', () => {
     const view = runView({
       name: 'releaseSaga',

@@ -43,8 +43,9 @@ export interface CanaryPoint {
   deployment: string;
   role: 'green' | 'blue';
   requests: number;
-  p95LatencyMs: number;
-  errorRate: number;
+  /** Null when the window had no requests (nothing to measure). */
+  p95LatencyMs: number | null;
+  errorRate: number | null;
   verdict: AnalyzeCanaryOutput['verdict'];
 }
 
@@ -161,8 +162,9 @@ export function canarySeries(
         deployment: seen.deployment,
         role,
         requests: seen.requests,
-        p95LatencyMs: seen.p95LatencyMs,
-        errorRate: seen.errorRate5xx,
+        // analyzeCanary reports 0 for an empty window; the chart leaves a gap instead of a false zero.
+        p95LatencyMs: seen.requests > 0 ? seen.p95LatencyMs : null,
+        errorRate: seen.requests > 0 ? seen.errorRate5xx : null,
         verdict: analysis.verdict,
       });
     }

@@ -50,7 +50,7 @@ const link = (hash, text) => h('a', { href: hash }, text);
 function schedule(ms, fn) {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(fn, ms);
-  refreshState.textContent = `live · refresh every ${ms / 1000} s`;
+  refreshState.textContent = `auto-refresh every ${ms / 1000} s`;
 }
 
 function stopRefresh() {
@@ -176,7 +176,13 @@ function stepsTable(run) {
         h('td', {}, badge(step.status)),
         h('td', {}, clock(step.startedAt)),
         h('td', {}, clock(step.endedAt)),
-        h('td', {}, secs(step.durationSeconds)),
+        h(
+          'td',
+          {},
+          step.status === 'running'
+            ? `${secs((Date.now() - Date.parse(step.startedAt)) / 1000)} so far`
+            : secs(step.durationSeconds),
+        ),
         h('td', {}, step.retries ? `${step.retries} retr${step.retries === 1 ? 'y' : 'ies'}` : ''),
         h('td', { class: 'timeline' }, timelineBar(step, start, span)),
         h('td', {}, step.detail ?? ''),

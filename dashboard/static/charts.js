@@ -63,7 +63,7 @@ export function canaryChart(target, series, metric) {
         }
       : {
           title: '5xx error rate (%)',
-          value: (p) => p.errorRate * 100,
+          value: (p) => (p.errorRate === null ? null : p.errorRate * 100),
           slo: series.slo ? series.slo.max5xxRate * 100 : undefined,
           fmt: (v) => `${v.toFixed(2)}%`,
         };
