@@ -43,13 +43,16 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
           if (percentage >= 0) onPercent(percentage);
         }, 500);
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       try {
         await connection.run(sql);
       } finally {
-        if (process.env.ETL_DEBUG_SQL)
+        if (process.env.ETL_DEBUG_SQL) {
+          const cpu = process.cpuUsage(c0);
           console.error(
-            `[etl] ${((performance.now() - t0) / 1000).toFixed(2)}s ${sql.slice(0, 60).replace(/\s+/g, ' ')}`,
+            `[etl] ${((performance.now() - t0) / 1000).toFixed(2)}s cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)}s ${sql.slice(0, 60).replace(/\s+/g, ' ')}`,
           );
+        }
         if (timer) clearInterval(timer);
       }
     },

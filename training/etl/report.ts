@@ -37,22 +37,9 @@ export interface EtlReport {
   dateRange: { first: string; last: string } | null;
   /** Rows written to the series output (all key types, zero-filled days included). */
   seriesRows: number;
-  /** Windows of days merged, and how many were reused unchanged from the previous run. */
-  mergeWindows: { total: number; reused: number };
+  /** Units of several files processed together because they share days (0 for disjoint monthly files). */
+  groupsOfFilesSharingDays: number;
   keyTypes: KeyType[];
   etlCodeVersion: string;
   durationMs: number;
-}
-
-/** What staging one input file produced (kept next to its staged rows as stats.json). */
-export interface StageStats {
-  etlCodeVersion: string;
-  sha256: string;
-  rowsRead: number;
-  /** Rows that passed validation, duplicates included (they are removed when days are merged). */
-  validRows: number;
-  rowsQuarantined: number;
-  quarantinedByReason: Record<string, number>;
-  firstDate: string | null;
-  lastDate: string | null;
 }

@@ -1,14 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { linkTree } from './files.js';
+import { availableParallelism } from 'node:os';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { type Engine, openEngine } from './engine.js';
 import { EtlError, EtlInputError } from './errors.js';
+import { linkFile, linkTree } from './files.js';
 import { checkHeader, hashFile, type InputFile, resolveInputs } from './inputs.js';
-import { type EtlReport, type KeyType, KEY_TYPES, type StageStats } from './report.js';
-import { DEFAULT_WINDOW_BYTES, type MergeResult, mergeSeries } from './merge.js';
-import { ETL_CODE_VERSION, literal } from './sql.js';
-import { STAGE_FILES, stageFile } from './stage.js';
+import { type EtlReport, type KeyType, KEY_TYPES } from './report.js';
+import { ETL_CODE_VERSION, literal, seriesSql } from './sql.js';
+import { processUnit, UNIT_FILES, type UnitStats } from './unit.js';
 
 /** Options of {@link runEtl}. */
 export interface RunEtlOptions {
@@ -23,13 +23,12 @@ export interface RunEtlOptions {
   memoryLimit?: string;
   /** A file whose quarantined share of rows exceeds this fails the run as not the schema (default 0.5). */
   maxQuarantineShare?: number;
-  /** Staged Parquet bytes per merge window (default 48 MiB, ~3 M rows); smaller uses less memory. */
-  mergeWindowBytes?: number;
 }
 
 /** Progress of a run, per phase. */
 export interface EtlProgress {
   phase: 'check' | 'stage' | 'merge' | 'done';
+  /** 'stage' is one file's (or one group of files sharing days) parse, validation and daily aggregates. */
   filesDone: number;
   filesTotal: number;
   file?: string;
@@ -40,15 +39,22 @@ export interface EtlProgress {
   bytesDone: number;
 }
 
-/** Where a run keeps each input's staged (validated, de-duplicated) rows, by content hash, for reuse. */
-const PARTIALS_DIR = 'staged';
-/** Where a run keeps each merged window's daily aggregates, keyed by the day files it covers, for reuse. */
-const MERGED_DIR = 'merged';
+/** Where a run keeps each unit's daily aggregates, quarantine and counts, by content hash, for reuse. */
+const UNITS_DIR = 'units';
+
+/** A unit: one input file, or several that share days (they must be de-duplicated and counted together). */
+interface Unit {
+  id: string;
+  files: InputFile[];
+  stats: UnitStats;
+  cached: boolean;
+  dir: string;
+}
 
 /**
  * Turns raw clickstream files into daily series per key type (Parquet, hive-partitioned by key_type),
- * a quarantine of rejected lines and etl-report.json. Files already staged in `outDir` by an earlier run
- * (same content hash and ETL code version) are reused, so adding a month re-processes only that month.
+ * a quarantine of rejected lines and etl-report.json. Files already processed into `outDir` by an earlier
+ * run (same content hash and ETL code version) are reused, so adding a month re-processes only that month.
  */
 export async function runEtl(options: RunEtlOptions): Promise<EtlReport> {
   const started = performance.now();
@@ -68,72 +74,114 @@ export async function runEtl(options: RunEtlOptions): Promise<EtlReport> {
     rowsRead: 0,
     bytesDone: 0,
   };
-  const emit = (patch: Partial<EtlProgress>): void =>
-    options.onProgress?.({ ...Object.assign(progress, patch) });
+  let lastEmit = 0;
+  const emit = (patch: Partial<EtlProgress>, throttle = false): void => {
+    Object.assign(progress, patch);
+    if (throttle && performance.now() - lastEmit < 250) return;
+    lastEmit = performance.now();
+    options.onProgress?.({ ...progress });
+  };
 
   // Check every file before any heavy work, so a bad file fails the run in seconds.
   for (const file of files) await checkHeader(file);
-  const inputs: InputFile[] = [];
-  for (const file of files) inputs.push(await hashFile(file));
-  rejectSameContent(inputs);
+  const sizes = new Map<string, number>();
+  for (const file of files) sizes.set(file, (await stat(file)).size);
+  const previous = await previousUnits(join(outDir, UNITS_DIR), keyTypes);
 
   await mkdir(dirname(outDir), { recursive: true });
   const work = `${outDir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   let engine: Engine | undefined;
   try {
-    await mkdir(join(work, PARTIALS_DIR), { recursive: true });
+    await mkdir(join(work, UNITS_DIR), { recursive: true });
     await mkdir(join(work, 'quarantine'), { recursive: true });
     engine = await openEngine({
       spillDir: join(work, '.spill'),
-      threads: options.threads,
+      threads: options.threads ?? availableParallelism(),
       memoryLimit: options.memoryLimit,
     });
+    const run = async (id: string | undefined, inputs: readonly { file: string; bytes: number }[]) => {
+      const dir = join(work, UNITS_DIR, id ?? `pending-${randomBytes(4).toString('hex')}`);
+      const stats = await processUnit(engine as Engine, inputs, keyTypes, dir, join(work, 'scratch'), (b) =>
+        emit({ percent: Math.min(99, (100 * b) / totalBytes(inputs)) }, true),
+      );
+      const unitId = id ?? stats.files[0]?.sha256 ?? 'unknown';
+      const final = join(work, UNITS_DIR, unitId);
+      if (final !== dir) {
+        await rm(final, { recursive: true, force: true });
+        await rename(dir, final);
+      }
+      return { stats, dir: final, id: unitId };
+    };
 
-    const staged: { input: InputFile; stats: StageStats; cached: boolean; dir: string }[] = [];
-    for (const [i, input] of inputs.entries()) {
-      emit({ phase: 'stage', file: input.file, percent: 0 });
-      const dir = join(work, PARTIALS_DIR, input.sha256);
-      let stats = await reuseStage(join(outDir, PARTIALS_DIR, input.sha256), dir);
-      const cached = stats !== undefined;
-      stats ??= await stageFile(engine, input, dir, work, String(i), (percent) => emit({ percent }));
-      checkQuarantineShare(input.file, stats, maxQuarantineShare);
-      staged.push({ input, stats, cached, dir });
+    // One unit per file first; a file processed before (same bytes) is reused.
+    const singles: Unit[] = [];
+    for (const file of files) {
+      emit({ phase: 'stage', file, percent: 0 });
+      const bytes = sizes.get(file) ?? 0;
+      let unit: Unit | undefined;
+      if (previous.sizes.has(bytes)) {
+        const input = await hashFile(file);
+        unit = await reuseUnit(previous.dirs, input.sha256, join(work, UNITS_DIR), [input]);
+      }
+      if (!unit) {
+        const { stats, dir, id } = await run(undefined, [{ file, bytes }]);
+        const single = stats.files[0] as UnitStats['files'][number];
+        unit = { id, files: [{ file, bytes, sha256: single.sha256 }], stats, cached: false, dir };
+      }
+      checkQuarantineShare(file, unit.stats, maxQuarantineShare);
+      singles.push(unit);
       emit({
-        filesDone: i + 1,
-        rowsRead: progress.rowsRead + stats.rowsRead,
-        bytesDone: progress.bytesDone + input.bytes,
+        filesDone: progress.filesDone + 1,
+        rowsRead: progress.rowsRead + (unit.stats.files[0]?.rowsRead ?? 0),
+        bytesDone: progress.bytesDone + bytes,
         percent: 100,
       });
     }
+    rejectSameContent(singles.flatMap((u) => u.files));
 
-    for (const [i, { input, dir }] of staged.entries()) {
-      const name = `${String(i).padStart(3, '0')}-${basename(input.file).replace(/\.csv(\.gz)?$/, '')}.parquet`;
-      await engine.run(`COPY (SELECT ${literal(input.file)} AS source_file, line, reason, raw
-        FROM read_parquet(${literal(join(dir, STAGE_FILES.quarantine))}))
-        TO ${literal(join(work, 'quarantine', name))} (FORMAT parquet)`);
+    // Files that share a day are processed again together, so duplicates and users across them are exact.
+    const units: Unit[] = [];
+    for (const group of groupBySharedDays(singles)) {
+      if (group.length === 1) {
+        units.push(group[0] as Unit);
+        continue;
+      }
+      const inputs = group.flatMap((u) => u.files);
+      const id = `group-${createHash('sha256')
+        .update(
+          inputs
+            .map((i) => i.sha256)
+            .sort()
+            .join(','),
+        )
+        .digest('hex')
+        .slice(0, 32)}`;
+      emit({ phase: 'stage', file: inputs.map((i) => i.file).join(', '), percent: 0 });
+      let unit = await reuseUnit(previous.dirs, id, join(work, UNITS_DIR), inputs);
+      if (!unit) {
+        const done = await run(id, inputs);
+        unit = { id, files: inputs, stats: done.stats, cached: false, dir: done.dir };
+      }
+      units.push(unit);
     }
 
     emit({ phase: 'merge', file: undefined, percent: 0 });
+    for (const [i, unit] of units.entries()) {
+      const first = basename(unit.files[0]?.file ?? 'input').replace(/\.csv(\.gz)?$/, '');
+      const more = unit.files.length > 1 ? `+${unit.files.length - 1}` : '';
+      const name = `${String(i).padStart(3, '0')}-${first}${more}.parquet`;
+      await linkFile(join(unit.dir, UNIT_FILES.quarantine), join(work, 'quarantine', name));
+    }
     const seriesDir = join(work, 'series');
-    for (const keyType of keyTypes) await mkdir(join(seriesDir, `key_type=${keyType}`), { recursive: true });
-    const merged = await mergeSeries(
-      engine,
-      staged.map((s) => s.dir),
-      keyTypes,
-      (keyType) => join(seriesDir, `key_type=${keyType}`, 'data_0.parquet'),
-      {
-        previousDir: join(outDir, MERGED_DIR),
-        dir: join(work, MERGED_DIR),
-        windowBytes: options.mergeWindowBytes ?? DEFAULT_WINDOW_BYTES,
-      },
-      (percent) => emit({ percent }),
-    );
-    const validRows = staged.reduce((a, s) => a + s.stats.validRows, 0);
-    if (merged.validRows !== validRows) {
-      throw new EtlError(
-        'ENGINE_FAILED',
-        `merge saw ${merged.validRows} valid rows, the stages ${validRows}`,
+    for (const [k, keyType] of keyTypes.entries()) {
+      await mkdir(join(seriesDir, `key_type=${keyType}`), { recursive: true });
+      await engine.run(
+        seriesSql(
+          units.map((u) => join(u.dir, UNIT_FILES.daily(keyType))),
+          join(seriesDir, `key_type=${keyType}`, 'data_0.parquet'),
+        ),
       );
+      emit({ percent: (100 * (k + 1)) / keyTypes.length });
     }
     const keyRows = await engine.rows(`SELECT key_type, count(DISTINCT key) AS keys, count(*) AS n
       FROM read_parquet(${literal(join(seriesDir, '*', '*.parquet'))}, hive_partitioning = true) GROUP BY key_type`);
@@ -141,7 +189,7 @@ export async function runEtl(options: RunEtlOptions): Promise<EtlReport> {
     engine = undefined;
     await rm(join(work, '.spill'), { recursive: true, force: true });
 
-    const report = buildReport(staged, merged, keyTypes, keyRows, performance.now() - started);
+    const report = buildReport(singles, units, keyTypes, keyRows, performance.now() - started);
     await writeFile(join(work, 'etl-report.json'), `${JSON.stringify(report, null, 2)}\n`);
     await swapIn(work, outDir);
     emit({ phase: 'done', percent: 100 });
@@ -151,6 +199,76 @@ export async function runEtl(options: RunEtlOptions): Promise<EtlReport> {
     await rm(work, { recursive: true, force: true });
     throw error;
   }
+}
+
+const totalBytes = (inputs: readonly { bytes: number }[]): number =>
+  Math.max(
+    1,
+    inputs.reduce((a, i) => a + i.bytes, 0),
+  );
+
+/** Units a previous run left (stats of the current ETL code and key types), and their files' sizes. */
+async function previousUnits(
+  dir: string,
+  keyTypes: readonly KeyType[],
+): Promise<{ dirs: Map<string, UnitStats>; sizes: Set<number> }> {
+  const dirs = new Map<string, UnitStats>();
+  const sizes = new Set<number>();
+  for (const id of await readdir(dir).catch(() => [])) {
+    try {
+      const stats = JSON.parse(await readFile(join(dir, id, UNIT_FILES.stats), 'utf8')) as UnitStats;
+      if (stats.etlCodeVersion !== ETL_CODE_VERSION) continue;
+      if (!keyTypes.every((k) => stats.keyTypes.includes(k))) continue;
+      await stat(join(dir, id, UNIT_FILES.quarantine));
+      for (const k of keyTypes) await stat(join(dir, id, UNIT_FILES.daily(k)));
+      dirs.set(join(dir, id), stats);
+      for (const f of stats.files) sizes.add(f.bytes);
+    } catch {
+      // Not a complete unit of this code version: it is not reused.
+    }
+  }
+  return { dirs, sizes };
+}
+
+/** Hard-links a previous run's unit of the same content into the work dir. */
+async function reuseUnit(
+  previous: ReadonlyMap<string, UnitStats>,
+  id: string,
+  unitsDir: string,
+  inputs: readonly InputFile[],
+): Promise<Unit | undefined> {
+  for (const [dir, stats] of previous) {
+    if (basename(dir) !== id) continue;
+    const target = join(unitsDir, id);
+    await linkTree(dir, target);
+    // The same bytes may sit under another name now; the unit's own names are what the report shows.
+    const files = inputs.map((i) => ({ ...i, bytes: i.bytes }));
+    return { id, files, stats, cached: true, dir: target };
+  }
+  return undefined;
+}
+
+/** Groups units into sets that share at least one day (connected components), in input order. */
+function groupBySharedDays(units: readonly Unit[]): Unit[][] {
+  const parent = units.map((_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i] as number] as number;
+    return i;
+  };
+  const firstOwner = new Map<string, number>();
+  for (const [i, unit] of units.entries()) {
+    for (const day of unit.stats.days) {
+      const owner = firstOwner.get(day);
+      if (owner === undefined) firstOwner.set(day, i);
+      else parent[find(i)] = find(owner);
+    }
+  }
+  const groups = new Map<number, Unit[]>();
+  for (const [i, unit] of units.entries()) {
+    const root = find(i);
+    groups.set(root, [...(groups.get(root) ?? []), unit]);
+  }
+  return [...groups.values()];
 }
 
 /** Same bytes under two names would be counted twice; the caller must pick one. */
@@ -164,80 +282,66 @@ function rejectSameContent(inputs: readonly InputFile[]): void {
   }
 }
 
-function checkQuarantineShare(file: string, stats: StageStats, max: number): void {
+function checkQuarantineShare(file: string, stats: UnitStats, max: number): void {
+  const own = stats.files[0];
+  const byReason = JSON.stringify(own?.quarantinedByReason ?? {});
   if (stats.validRows === 0) {
     throw new EtlInputError(
       'NO_VALID_ROWS',
       file,
-      `none of its ${stats.rowsRead} rows is valid: ${JSON.stringify(stats.quarantinedByReason)}`,
+      `none of its ${own?.rowsRead ?? 0} rows is valid: ${byReason}`,
     );
   }
-  const share = stats.rowsQuarantined / Math.max(1, stats.rowsRead);
+  const share = (own?.rowsQuarantined ?? 0) / Math.max(1, own?.rowsRead ?? 0);
   if (share > max) {
     throw new EtlInputError(
       'MOSTLY_MALFORMED',
       file,
-      `${(share * 100).toFixed(1)}% of rows are malformed (limit ${max * 100}%): ${JSON.stringify(stats.quarantinedByReason)}`,
+      `${(share * 100).toFixed(1)}% of rows are malformed (limit ${max * 100}%): ${byReason}`,
     );
   }
 }
 
-/** Reuses a previous run's stage of the same content if its ETL code version matches; hard-links when it can. */
-async function reuseStage(previous: string, dir: string): Promise<StageStats | undefined> {
-  let stats: StageStats;
-  try {
-    stats = JSON.parse(await readFile(join(previous, STAGE_FILES.stats), 'utf8')) as StageStats;
-    await stat(join(previous, STAGE_FILES.rows));
-    await stat(join(previous, STAGE_FILES.quarantine));
-  } catch {
-    return undefined; // Nothing reusable: stage it afresh.
-  }
-  if (stats.etlCodeVersion !== ETL_CODE_VERSION) return undefined;
-  await linkTree(previous, dir);
-  return stats;
-}
-
 function buildReport(
-  staged: readonly { input: InputFile; stats: StageStats; cached: boolean }[],
-  merged: MergeResult,
+  singles: readonly Unit[],
+  units: readonly Unit[],
   keyTypes: KeyType[],
   keyRows: readonly Record<string, unknown>[],
   durationMs: number,
 ): EtlReport {
-  const sum = (pick: (s: StageStats) => number): number => staged.reduce((a, s) => a + pick(s.stats), 0);
+  const fileStats = units.flatMap((u) => u.stats.files);
   const quarantinedByReason: Record<string, number> = {};
-  for (const { stats } of staged) {
-    for (const [reason, n] of Object.entries(stats.quarantinedByReason)) {
+  for (const f of fileStats) {
+    for (const [reason, n] of Object.entries(f.quarantinedByReason)) {
       quarantinedByReason[reason] = (quarantinedByReason[reason] ?? 0) + n;
     }
   }
-  const firsts = staged
-    .map((s) => s.stats.firstDate)
-    .filter((d): d is string => d !== null)
-    .sort();
-  const lasts = staged
-    .map((s) => s.stats.lastDate)
-    .filter((d): d is string => d !== null)
-    .sort();
+  const days = units.flatMap((u) => u.stats.days).sort();
   const keys: Partial<Record<KeyType, number>> = {};
   for (const k of keyTypes) keys[k] = Number(keyRows.find((r) => r.key_type === k)?.keys ?? 0);
-  const versionInput = [
-    ETL_CODE_VERSION,
-    keyTypes.join(','),
-    ...staged.map((s) => s.input.sha256).sort(),
-  ].join('\n');
+  const inputs = singles.flatMap((u) => u.files);
+  const versionInput = [ETL_CODE_VERSION, keyTypes.join(','), ...inputs.map((i) => i.sha256).sort()].join(
+    '\n',
+  );
+  const cached = new Set(units.filter((u) => u.cached).flatMap((u) => u.files.map((f) => f.sha256)));
   return {
     datasetVersion: `ds-${createHash('sha256').update(versionInput).digest('hex').slice(0, 16)}`,
-    inputs: staged.map(({ input, stats, cached }) => ({ ...input, cached, rowsRead: stats.rowsRead })),
-    rowsRead: sum((s) => s.rowsRead),
-    rowsAccepted: merged.rowsAccepted,
-    rowsQuarantined: sum((s) => s.rowsQuarantined),
+    inputs: singles.map((u) => ({
+      file: u.files[0]?.file ?? '',
+      bytes: u.files[0]?.bytes ?? 0,
+      sha256: u.files[0]?.sha256 ?? '',
+      cached: u.cached && cached.has(u.files[0]?.sha256 ?? ''),
+      rowsRead: u.stats.files[0]?.rowsRead ?? 0,
+    })),
+    rowsRead: fileStats.reduce((a, f) => a + f.rowsRead, 0),
+    rowsAccepted: units.reduce((a, u) => a + u.stats.rowsAccepted, 0),
+    rowsQuarantined: fileStats.reduce((a, f) => a + f.rowsQuarantined, 0),
     quarantinedByReason,
-    duplicatesRemoved: merged.duplicatesRemoved,
+    duplicatesRemoved: units.reduce((a, u) => a + u.stats.duplicatesRemoved, 0),
     keys,
-    dateRange: firsts[0] && lasts.at(-1) ? { first: firsts[0], last: lasts.at(-1) as string } : null,
+    dateRange: days.length ? { first: days[0] as string, last: days.at(-1) as string } : null,
     seriesRows: keyRows.reduce((a, r) => a + Number(r.n ?? 0), 0),
-    mergeWindows: { total: merged.windows, reused: merged.windowsReused },
+    groupsOfFilesSharingDays: units.filter((u) => u.files.length > 1).length,
     keyTypes,
     etlCodeVersion: ETL_CODE_VERSION,
     durationMs: Math.round(durationMs),

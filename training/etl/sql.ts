@@ -1,16 +1,20 @@
 import { createHash } from 'node:crypto';
 import { EVENT_TYPES } from '../data/schema.js';
 import { KEY_TYPES, type KeyType } from './report.js';
+import { SPLIT_RULES_VERSION } from './split.js';
 
 /**
  * The SQL that defines the ETL. The ETL code version is a hash of this text (rendered for fixed
  * placeholder paths), so any change to what the ETL computes changes the dataset version.
  */
 
-const SCHEMA_VERSION = '1';
+const SCHEMA_VERSION = '3';
 
 /** A SQL string literal. */
 export const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+
+/** A SQL list of string literals. */
+const literals = (texts: readonly string[]): string => `[${texts.map(literal).join(', ')}]`;
 
 /**
  * Prices are exact decimals so sums do not depend on the order parallel threads add them in: the same
@@ -18,20 +22,24 @@ export const literal = (text: string): string => `'${text.replaceAll("'", "''")}
  */
 const PRICE_TYPE = 'DECIMAL(18, 4)';
 
-const eventTypeList = EVENT_TYPES.map(literal).join(', ');
+/** Tables a batch leaves behind for the statements that follow it. */
+export const BATCH_TABLES = {
+  rejects: 'batch_rejects',
+  scans: 'batch_scans',
+};
 
 /**
- * Reads one raw file. Typed columns the reader can check cheaply (time, ids) are cast by it and failures
- * land in the rejects table with the raw line; event_type and price stay text so a quarantined line keeps
- * its exact text. The source never quotes, so quoting is off and any quote character marks broken quoting.
+ * Reads plain-CSV fragments (no header) in parallel. Typed columns the reader can check cheaply (ids)
+ * are cast by it and failures land in the rejects table with the raw line; event_type and price stay text
+ * so a quarantined line keeps its exact text. The source never quotes, so quoting is off.
  */
-function readRaw(file: string, rejects: string): string {
-  return `read_csv(${literal(file)}, compression = 'none', header = true, auto_detect = false, delim = ',', quote = '', escape = '',
-    max_line_size = 1048576,
+function readFragments(files: readonly string[]): string {
+  return `read_csv(${literals(files)}, header = false, auto_detect = false, delim = ',', quote = '', escape = '',
+    max_line_size = 1048576, filename = true, parallel = true,
     columns = {'event_time': 'VARCHAR', 'event_type': 'VARCHAR', 'product_id': 'BIGINT',
       'category_id': 'BIGINT', 'category_code': 'VARCHAR', 'brand': 'VARCHAR', 'price': 'VARCHAR',
       'user_id': 'BIGINT', 'user_session': 'VARCHAR'},
-    store_rejects = true, rejects_table = ${literal(`${rejects}_errors`)}, rejects_scan = ${literal(`${rejects}_scans`)})`;
+    store_rejects = true, rejects_table = ${literal(BATCH_TABLES.rejects)}, rejects_scan = ${literal(BATCH_TABLES.scans)})`;
 }
 
 /** The raw line rebuilt from parsed fields (exact for the text columns; ids re-rendered). */
@@ -41,99 +49,125 @@ const rawLine = `concat_ws(',', coalesce(event_time, ''),
   coalesce(user_session, ''))`;
 
 /**
- * event_time as TIMESTAMP, or NULL when it is not exactly `YYYY-MM-DD HH:MM:SS UTC`. Checked by shape and
- * cast with the fast ISO parser: a format string in the CSV reader costs more than the whole rest of the parse.
+ * Why a row of a day fragment is invalid, or NULL when it is valid. The splitter already checked event_time
+ * (well-formed, a real date and time) and quoting, so only the other fields are left.
  */
-const parseTime = `CASE WHEN length(event_time) = 23 AND suffix(event_time, ' UTC') AND event_time[5] = '-'
-    AND event_time[8] = '-' AND event_time[11] = ' ' THEN TRY_CAST(left(event_time, 19) AS TIMESTAMP) END`;
-
-/** Why a parsed row is invalid, or NULL when it is valid. */
-const rowReason = `CASE
-    WHEN contains(concat(event_time, event_type, category_code, brand, price, user_session), '"') THEN 'broken_quoting'
-    WHEN event_time IS NULL THEN 'missing_event_time'
-    WHEN ts IS NULL THEN 'bad_event_time'
-    WHEN event_type IS NULL OR event_type NOT IN (${eventTypeList}) THEN 'unknown_event_type'
+const dayReason = `CASE
+    WHEN etype IS NULL THEN 'unknown_event_type'
     WHEN product_id IS NULL THEN 'missing_product_id'
     WHEN user_id IS NULL THEN 'missing_user_id'
-    WHEN price IS NOT NULL AND TRY_CAST(price AS ${PRICE_TYPE}) IS NULL THEN 'bad_price'
-    WHEN TRY_CAST(price AS ${PRICE_TYPE}) < 0 THEN 'negative_price'
+    WHEN price IS NOT NULL AND price_value IS NULL THEN 'bad_price'
+    WHEN price_value < 0 THEN 'negative_price'
   END`;
 
+/** Why a suspect line (the splitter found no well-formed event_time, or a quote) is invalid: never NULL. */
+const suspectReason = `CASE
+    WHEN contains(concat(event_time, event_type, category_code, brand, price, user_session), '"') THEN 'broken_quoting'
+    WHEN event_time IS NULL THEN 'missing_event_time'
+    ELSE 'bad_event_time'
+  END`;
+
+/** How a scan treats its fragments. */
+export type ScanMode =
+  /** Lines of one day, exact copies already taken out by the splitter. */
+  | 'day'
+  /** Lines of one day that may hold copies: de-duplicated here first. */
+  | 'day-dedupe'
+  /** Lines that cannot be valid: only classified for the quarantine. */
+  | 'suspect';
+
 /**
- * Stage of a file: one streaming scan, no hash table, that classifies every parsed row and writes it as
- * Parquet partitioned by day (`part=YYYY-MM-DD`), invalid rows under `part=quarantine`. Memory stays flat
- * whatever the file size; de-duplication happens later per window of days (see mergeWindowSql), where a
- * duplicate always lands because it has the same event time.
+ * One scan of fragments into `table`: per (product, user, category, brand) the counts and sums of the
+ * distinct valid rows (n = rows with copies, distinct_n = without), and one group per distinct invalid line
+ * with its reason, raw text and fragment. This single grain serves every key type's daily aggregates and
+ * distinct users, and the quarantine, from one parse. In 'day-dedupe' mode exact duplicates are grouped
+ * first on their typed fields plus a hash of the text-only ones; a false match needs a 64-bit hash
+ * collision between two rows of the same product, user, event type, price, category and brand.
  */
-export function stageScanSql(file: string, rejects: string, rowsDir: string): string {
-  return `COPY (
-    SELECT CASE WHEN reason IS NULL THEN strftime(ts, '%Y-%m-%d') ELSE 'quarantine' END AS part,
-      ts::DATE AS date, ts AS event_time, product_id, user_id, reason,
-      hash(event_type, category_id, category_code, brand, price, user_session) AS row_hash,
+export function scanSql(files: readonly string[], mode: ScanMode, table: string): string {
+  const reason = mode === 'suspect' ? suspectReason : dayReason;
+  const rows = `SELECT product_id, user_id, category_code, brand, etype, price_value, reason,
       CASE WHEN reason IS NOT NULL THEN ${rawLine} END AS raw,
-      CASE event_type ${EVENT_TYPES.map((t, i) => `WHEN ${literal(t)} THEN ${i}`).join(' ')} END::UTINYINT AS etype,
-      TRY_CAST(price AS ${PRICE_TYPE}) AS price_value, category_code, brand
-    FROM (SELECT *, ${rowReason} AS reason FROM (SELECT *, ${parseTime} AS ts FROM ${readRaw(file, rejects)}))
-  ) TO ${literal(rowsDir)} (FORMAT parquet, PARTITION_BY (part), OVERWRITE_OR_IGNORE true)`;
+      CASE WHEN reason IS NOT NULL THEN filename END AS fragment
+      ${mode === 'day-dedupe' ? ', CASE WHEN reason IS NULL THEN hash(event_time, category_id, price, user_session) END AS h' : ''}
+    FROM (SELECT *, ${reason} AS reason FROM (
+      SELECT *, TRY_CAST(price AS ${PRICE_TYPE}) AS price_value,
+        CASE event_type ${EVENT_TYPES.map((t, i) => `WHEN ${literal(t)} THEN ${i}`).join(' ')} END::UTINYINT AS etype
+      FROM ${readFragments(files)}))`;
+  const source =
+    mode === 'day-dedupe' ? `(SELECT *, count(*) AS copies FROM (${rows}) GROUP BY ALL)` : `(${rows})`;
+  const n = mode === 'day-dedupe' ? 'sum(copies)' : 'count(*)';
+  return `CREATE OR REPLACE TEMP TABLE ${table} AS
+    SELECT product_id, user_id, category_code, brand, reason, raw, fragment,
+      ${n} AS n, count(*) AS distinct_n,
+      count(*) FILTER (etype = 0) AS views,
+      count(*) FILTER (etype = 1) AS carts,
+      count(*) FILTER (etype = 2) AS removes,
+      count(*) FILTER (etype = 3) AS purchases,
+      coalesce(sum(price_value) FILTER (etype = 3), 0) AS revenue,
+      sum(price_value) FILTER (price_value > 0) AS price_sum,
+      count(*) FILTER (price_value > 0) AS price_n
+    FROM ${source}
+    GROUP BY product_id, user_id, category_code, brand, reason, raw, fragment`;
 }
 
-/** Parquet files as a SQL source. */
-export const parquetFiles = (files: readonly string[]): string =>
-  `read_parquet([${files.map(literal).join(', ')}], hive_partitioning = false)`;
+/** Drops the reader's rejects of the previous scan (the reader appends to them). */
+export const dropRejectsSql = `DROP TABLE IF EXISTS ${BATCH_TABLES.rejects}; DROP TABLE IF EXISTS ${BATCH_TABLES.scans}`;
 
-/** Reader rejects, one per raw line, with the reason the line is quarantined (table `<rejects>_lines`). */
-export function rejectedLinesSql(rejects: string): string {
-  return `CREATE OR REPLACE TEMP TABLE ${rejects}_lines AS SELECT line, arg_min(reason, column_idx) AS reason, any_value(csv_line) AS raw FROM (
-    SELECT line, coalesce(column_idx, 0) AS column_idx, csv_line,
-      CASE
-        WHEN contains(csv_line, '"') THEN 'broken_quoting'
-        WHEN error_type IN ('TOO MANY COLUMNS', 'MISSING COLUMNS') THEN 'wrong_column_count'
-        WHEN error_type = 'CAST' AND column_name = 'event_time' THEN 'bad_event_time'
-        WHEN error_type = 'CAST' THEN 'bad_' || column_name
-        WHEN error_type = 'INVALID UNICODE' THEN 'invalid_encoding'
-        WHEN error_type = 'LINE SIZE OVER MAXIMUM' THEN 'line_too_long'
-        ELSE 'unparseable_line'
-      END AS reason
-    FROM ${rejects}_errors)
-  GROUP BY line`;
-}
-
-/** Quarantine rows of one file: reader rejects, blank lines, and rows that parsed but are invalid. */
-export function stageQuarantineSql(
-  invalidFiles: readonly string[],
-  rejects: string,
-  emptyLines: number,
-  out: string,
-): string {
-  const parsed = invalidFiles.length
-    ? `UNION ALL SELECT NULL::BIGINT AS line, reason, raw FROM ${parquetFiles(invalidFiles)}`
-    : '';
-  return `COPY (
-    SELECT line, reason, raw FROM ${rejects}_lines
-    UNION ALL
-    SELECT NULL::BIGINT AS line, 'empty_line' AS reason, '' AS raw FROM range(${emptyLines})
-    ${parsed}
-    ORDER BY line NULLS LAST, reason, raw
-  ) TO ${literal(out)} (FORMAT parquet)`;
-}
-
-/** Counts for the report from a staged file's row files (none when every line was rejected by the reader). */
-export function stageStatsSql(rowFiles: readonly string[], rejects: string): string {
-  const source = rowFiles.length
-    ? parquetFiles(rowFiles)
-    : '(SELECT NULL::VARCHAR AS reason, NULL::DATE AS date WHERE false)';
+/** Counts of a scan: valid rows (with copies), distinct valid rows, parsed rows, lines the reader rejected. */
+export function scanStatsSql(table: string): string {
   return `SELECT
-    (SELECT count(*) FROM ${rejects}_lines) AS rejected_lines,
-    count(*) AS parsed_rows,
-    count(*) FILTER (reason IS NULL) AS valid_rows,
-    min(date) FILTER (reason IS NULL)::VARCHAR AS first_date,
-    max(date) FILTER (reason IS NULL)::VARCHAR AS last_date
-  FROM ${source}`;
+    coalesce(sum(n) FILTER (reason IS NULL), 0) AS valid_rows,
+    coalesce(sum(distinct_n) FILTER (reason IS NULL), 0) AS distinct_rows,
+    coalesce(sum(n), 0) AS parsed_rows,
+    (SELECT count(*) FROM (SELECT DISTINCT scan_id, file_id, line FROM ${BATCH_TABLES.rejects})) AS rejected_lines
+  FROM ${table}`;
 }
 
-/** Quarantine counts by reason from a staged quarantine file. */
-export function quarantineByReasonSql(quarantineFile: string): string {
-  return `SELECT reason, count(*) AS n FROM read_parquet(${literal(quarantineFile)}) GROUP BY reason ORDER BY reason`;
+/** Tables of one unit (a file, or files that share days): daily aggregates per key type and quarantine. */
+export function unitTablesSql(keyTypes: readonly KeyType[]): string {
+  const sumType = PRICE_TYPE.replace('18', '38');
+  return [
+    `CREATE OR REPLACE TEMP TABLE unit_quarantine (batch INTEGER, fragment VARCHAR, line BIGINT, reason VARCHAR, raw VARCHAR)`,
+    `CREATE OR REPLACE TEMP TABLE unit_fragments (path VARCHAR, source_file VARCHAR)`,
+    `CREATE OR REPLACE TEMP TABLE unit_checkpoints (path VARCHAR, fragment_line BIGINT, source_line BIGINT)`,
+    ...keyTypes.map(
+      (
+        k,
+      ) => `CREATE OR REPLACE TEMP TABLE unit_daily_${k} (batch INTEGER, key ${k === 'product_id' ? 'BIGINT' : 'VARCHAR'},
+        date DATE, views BIGINT, carts BIGINT, removes BIGINT, purchases BIGINT, revenue ${sumType},
+        price_sum ${sumType}, price_n BIGINT, users BIGINT)`,
+    ),
+  ].join(';\n');
+}
+
+/** Forgets what earlier batches produced (their days are processed again). */
+export function deleteBatchesSql(batches: readonly number[], keyTypes: readonly KeyType[]): string {
+  const list = batches.join(', ');
+  return ['unit_quarantine', ...keyTypes.map((k) => `unit_daily_${k}`)]
+    .map((t) => `DELETE FROM ${t} WHERE batch IN (${list})`)
+    .join(';\n');
+}
+
+/** Quarantine rows of a scan: reader rejects (one per line) and rows that parsed but are invalid. */
+export function scanQuarantineSql(batch: number, table: string): string {
+  const t = BATCH_TABLES;
+  return `INSERT INTO unit_quarantine
+    SELECT ${batch}, fragment, line, arg_min(reason, column_idx), any_value(raw) FROM (
+      SELECT s.file_path AS fragment, e.line, coalesce(e.column_idx, 0) AS column_idx, e.csv_line AS raw,
+        CASE
+          WHEN contains(e.csv_line, '"') THEN 'broken_quoting'
+          WHEN e.error_type IN ('TOO MANY COLUMNS', 'MISSING COLUMNS') THEN 'wrong_column_count'
+          WHEN e.error_type = 'CAST' THEN 'bad_' || e.column_name
+          WHEN e.error_type = 'INVALID UNICODE' THEN 'invalid_encoding'
+          WHEN e.error_type = 'LINE SIZE OVER MAXIMUM' THEN 'line_too_long'
+          ELSE 'unparseable_line'
+        END AS reason
+      FROM ${t.rejects} e JOIN ${t.scans} s USING (scan_id, file_id))
+    GROUP BY fragment, line
+    UNION ALL
+    SELECT ${batch}, fragment, NULL, reason, raw FROM (
+      SELECT fragment, reason, raw, unnest(range(n)) FROM ${table} WHERE reason IS NOT NULL)`;
 }
 
 // Keys are grouped in their native type (product_id as BIGINT keeps the per-user hash table narrow) and
@@ -145,72 +179,90 @@ const keyColumn: Record<KeyType, string> = {
 };
 
 /**
- * One window of days from every input's staged rows, de-duplicated: exact duplicate rows are grouped on
- * (time, product, user, hash of the other columns), fixed-width keys that keep the hash table small; a false
- * match needs a 64-bit hash collision between two rows with the same second, product and user.
+ * Daily aggregates of one key type over a day's scan. Distinct users come from a first aggregation per
+ * (key, user); the scan holds the whole day, so they are exact.
  */
-export function mergeWindowSql(files: readonly string[], table: string): string {
-  return `CREATE OR REPLACE TEMP TABLE ${table} AS
-    SELECT date, product_id, user_id, any_value(category_code) AS category_code, any_value(brand) AS brand,
-      any_value(etype) AS etype, any_value(price_value) AS price_value, count(*) AS copies
-    FROM ${parquetFiles(files)}
-    GROUP BY date, event_time, product_id, user_id, row_hash`;
+export function dayDailySql(batch: number, keyType: KeyType, day: string, table: string): string {
+  const key = keyColumn[keyType];
+  return `INSERT INTO unit_daily_${keyType}
+    SELECT ${batch}, key, DATE ${literal(day)}, sum(views), sum(carts), sum(removes), sum(purchases),
+      sum(revenue), sum(price_sum), sum(price_n), count(*)
+    FROM (
+      SELECT ${key} AS key, user_id, sum(views) AS views, sum(carts) AS carts, sum(removes) AS removes,
+        sum(purchases) AS purchases, sum(revenue) AS revenue, sum(price_sum) AS price_sum, sum(price_n) AS price_n
+      FROM ${table}
+      WHERE reason IS NULL AND ${key} IS NOT NULL${keyType === 'product_id' ? '' : ` AND ${key} <> ''`}
+      GROUP BY ALL
+    ) GROUP BY key`;
+}
+
+/** A unit's daily aggregates of one key type, as the Parquet the unit cache keeps. */
+export function unitDailySql(keyType: KeyType, out: string): string {
+  return `COPY (SELECT key, date, views, carts, removes, purchases, revenue::DOUBLE AS revenue,
+      price_sum::DOUBLE AS price_sum, price_n, users FROM unit_daily_${keyType})
+    TO ${literal(out)} (FORMAT parquet)`;
 }
 
 /**
- * Daily aggregates of one key type over a de-duplicated window, appended to `daily`. Distinct users come
- * from a first aggregation per (key, day, user). Keys are grouped in their native type (product_id as BIGINT
- * keeps that hash table narrow) and rendered as VARCHAR only in the output.
+ * A unit's quarantine: every rejected line with its source file and line number (NULL when the line's
+ * place is not known), plus one row per blank line of each source.
  */
-export function windowDailySql(window: string, keyType: KeyType, daily: string, create: boolean): string {
-  const key = keyColumn[keyType];
-  // BIGINT casts keep the sums Parquet-safe (HUGEINT would be written as DOUBLE) for the window cache.
-  const select = `SELECT key, date, sum(views)::BIGINT AS views, sum(carts)::BIGINT AS carts,
-      sum(removes)::BIGINT AS removes, sum(purchases)::BIGINT AS purchases, sum(revenue) AS revenue,
-      sum(price_sum) AS price_sum, sum(price_n)::BIGINT AS price_n, count(*)::BIGINT AS users
-    FROM (
-      SELECT ${key} AS key, date, user_id,
-        count(*) FILTER (etype = 0) AS views,
-        count(*) FILTER (etype = 1) AS carts,
-        count(*) FILTER (etype = 2) AS removes,
-        count(*) FILTER (etype = 3) AS purchases,
-        sum(price_value) FILTER (etype = 3) AS revenue,
-        sum(price_value) FILTER (price_value > 0) AS price_sum,
-        count(*) FILTER (price_value > 0) AS price_n
-      FROM ${window}
-      WHERE ${key} IS NOT NULL${keyType === 'product_id' ? '' : ` AND ${key} <> ''`}
-      GROUP BY ALL
-    ) GROUP BY key, date`;
-  return create ? `CREATE OR REPLACE TEMP TABLE ${daily} AS ${select}` : `INSERT INTO ${daily} ${select}`;
+export function unitQuarantineSql(emptyLines: readonly { file: string; n: number }[], out: string): string {
+  const blanks = emptyLines
+    .filter((e) => e.n > 0)
+    .map((e) => `UNION ALL SELECT ${literal(e.file)}, NULL::BIGINT, 'empty_line', '' FROM range(${e.n})`)
+    .join('\n');
+  return `COPY (
+    SELECT source_file, line, reason, raw FROM (
+      SELECT f.source_file, c.source_line + (q.line - c.fragment_line) AS line, q.reason, q.raw
+      FROM unit_quarantine q JOIN unit_fragments f ON f.path = q.fragment
+      ASOF LEFT JOIN unit_checkpoints c ON c.path = q.fragment AND q.line >= c.fragment_line
+      ${blanks})
+    ORDER BY source_file, line NULLS LAST, reason, raw
+  ) TO ${literal(out)} (FORMAT parquet)`;
 }
 
-/** The zero-filled series of one key type: one row per key per calendar day from first to last active day. */
-export function seriesSql(daily: string, outFile: string): string {
+/** Quarantine counts by source file and reason from a unit's quarantine file. */
+export function quarantineByReasonSql(quarantineFile: string): string {
+  return `SELECT source_file, reason, count(*) AS n FROM read_parquet(${literal(quarantineFile)})
+    GROUP BY ALL ORDER BY ALL`;
+}
+
+/**
+ * The zero-filled series of one key type from the units' daily aggregates (units never share a day):
+ * one row per key per calendar day from the key's first to last active day.
+ */
+export function seriesSql(dailyFiles: readonly string[], outFile: string): string {
   return `COPY (
-    WITH days AS (
+    WITH daily AS (SELECT * FROM read_parquet(${literals(dailyFiles)})),
+    days AS (
       SELECT key, unnest(generate_series(min(date), max(date), INTERVAL 1 DAY))::DATE AS date
-      FROM ${daily} GROUP BY key
+      FROM daily GROUP BY key
     )
     SELECT d.key::VARCHAR AS key, d.date, coalesce(v.views, 0)::BIGINT AS views,
       coalesce(v.carts, 0)::BIGINT AS carts, coalesce(v.removes, 0)::BIGINT AS removes,
       coalesce(v.purchases, 0)::BIGINT AS purchases, coalesce(v.revenue, 0)::DOUBLE AS revenue,
       (v.price_sum / nullif(v.price_n, 0))::DOUBLE AS price_mean, coalesce(v.users, 0)::BIGINT AS users
-    FROM days d LEFT JOIN ${daily} v USING (key, date)
+    FROM days d LEFT JOIN daily v USING (key, date)
     ORDER BY d.key, d.date
   ) TO ${literal(outFile)} (FORMAT parquet)`;
 }
 
-/** Version of the ETL code: schema version plus a hash of the SQL it runs. */
+/** Version of the ETL code: schema version plus a hash of the split rules and the SQL it runs. */
 export const ETL_CODE_VERSION = `etl-${SCHEMA_VERSION}+${createHash('sha256')
   .update(
     [
-      stageScanSql('IN', 'rej', 'ROWS'),
-      rejectedLinesSql('rej'),
-      stageQuarantineSql(['Q'], 'rej', 0, 'Q'),
-      stageStatsSql(['ROWS'], 'rej'),
-      mergeWindowSql(['W'], 'win'),
-      ...KEY_TYPES.map((k) => windowDailySql('win', k, 'daily', true)),
-      seriesSql('daily', 'OUT'),
+      SPLIT_RULES_VERSION,
+      scanSql(['F'], 'day', 'T'),
+      scanSql(['F'], 'day-dedupe', 'T'),
+      scanSql(['F'], 'suspect', 'T'),
+      scanStatsSql('T'),
+      unitTablesSql(KEY_TYPES),
+      scanQuarantineSql(0, 'T'),
+      ...KEY_TYPES.map((k) => dayDailySql(0, k, '2019-10-01', 'T')),
+      ...KEY_TYPES.map((k) => unitDailySql(k, 'OUT')),
+      unitQuarantineSql([{ file: 'F', n: 1 }], 'OUT'),
+      seriesSql(['D'], 'OUT'),
     ].join('\n'),
   )
   .digest('hex')

@@ -1,0 +1,375 @@
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, openSync, writevSync } from 'node:fs';
+import { join } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import { EtlInputError } from './errors.js';
+
+/**
+ * Version of the split rules below (what counts as a well-formed event_time, what is a duplicate); part of
+ * the ETL code version because it decides which lines are valid.
+ */
+export const SPLIT_RULES_VERSION =
+  'split-1: event_time YYYY-MM-DD HH:MM:SS UTC, calendar-checked; dup = same bytes';
+
+/** A file of raw lines (plain CSV, no header) written by the splitter for DuckDB to read. */
+export interface Fragment {
+  path: string;
+  source: string;
+  /** Lines written (blank lines are never written; the splitter counts them). */
+  lines: number;
+  bytes: number;
+  /** [line in this fragment (1-based), line in the source (header = 1)] wherever the two stop running in step. */
+  checkpoints: [number, number][];
+}
+
+/** One calendar day's lines (from every file split so far). */
+export interface DayLines {
+  day: string;
+  /** Lines of the day, minus the exact copies the splitter recognised (those are in `copies`). */
+  fragments: Fragment[];
+  /** Exact copies of earlier lines of the same day and second, removed from `fragments`. */
+  copies: Fragment[];
+  /**
+   * False when every copy was recognised by the splitter: the day's lines came in one run with
+   * non-decreasing time. True when DuckDB must de-duplicate the day itself.
+   */
+  needsDedupe: boolean;
+}
+
+/** What splitting one file saw. */
+export interface SplitFileResult {
+  sha256: string;
+  /** Data lines (header excluded; a last line without a newline counts). */
+  lines: number;
+  /** Data lines with no text at all; never written to a fragment, quarantined as empty_line. */
+  emptyLines: number;
+  /** Decompressed bytes. */
+  bytes: number;
+}
+
+/** A line for a day whose fragments were already processed and deleted: the unit must be redone keeping them. */
+export class LateDayError extends Error {
+  constructor(readonly day: string) {
+    super(`lines of ${day} arrived after that day was processed`);
+    this.name = 'LateDayError';
+  }
+}
+
+/** A fragment being written: its file and the byte ranges waiting to be written at the end of a chunk. */
+interface Sink {
+  fd: number;
+  fragment: Fragment;
+  nextSourceLine: number;
+  pending: Buffer[];
+}
+
+interface Bucket {
+  day: string;
+  dayBytes: Buffer;
+  fragments: Fragment[];
+  copies: Fragment[];
+  sink?: Sink;
+  copySink?: Sink;
+  /** Second of day of the last line, and the lines of that second (to recognise exact copies). */
+  lastSecond: number;
+  run: { buf: Buffer; start: number; end: number }[];
+  needsDedupe: boolean;
+  emitted: boolean;
+  late: boolean;
+}
+
+const NEWLINE = 0x0a;
+const QUOTE = 0x22;
+const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Second of day of a well-formed `YYYY-MM-DD HH:MM:SS UTC,` at the start of a line (a real calendar date,
+ * time 00:00:00-23:59:59), or -1. Only such lines can be valid rows; the rest are quarantined as
+ * bad_event_time (or for an earlier reason) without DuckDB parsing times.
+ */
+export function eventSecond(b: Buffer, at: number, length: number): number {
+  if (length < 24 || b[at + 23] !== 0x2c) return -1;
+  if (b[at + 4] !== 0x2d || b[at + 7] !== 0x2d || b[at + 10] !== 0x20 || b[at + 13] !== 0x3a) return -1;
+  if (b[at + 16] !== 0x3a || b[at + 19] !== 0x20 || b[at + 20] !== 0x55 || b[at + 21] !== 0x54) return -1;
+  if (b[at + 22] !== 0x43) return -1;
+  const d = (i: number): number => {
+    const c = (b[at + i] ?? 0) - 0x30;
+    return c >= 0 && c <= 9 ? c : -100;
+  };
+  const year = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3);
+  const month = d(5) * 10 + d(6);
+  const day = d(8) * 10 + d(9);
+  const h = d(11) * 10 + d(12);
+  const m = d(14) * 10 + d(15);
+  const s = d(17) * 10 + d(18);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 59)
+    return -1;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (month === 2 && leap ? 29 : (DAYS_IN_MONTH[month] ?? 0))) return -1;
+  return h * 3600 + m * 60 + s;
+}
+
+/**
+ * Splits raw clickstream text into one plain CSV per calendar day while Node decompresses (zlib runs on the
+ * libuv pool, beside DuckDB's threads). Per-day pieces let DuckDB parse with all threads (a gzip stream can
+ * only be parsed by one), keep de-duplication and distinct users exact with hash tables the size of a day,
+ * and let DuckDB work on finished days while later ones are still being decompressed. On the way it
+ * checks each line's event_time (lines without a well-formed one, or with a quote, go to a "suspect"
+ * fragment: they cannot be valid) and, for time-ordered input, takes out exact copies of a line within its
+ * second so DuckDB need not de-duplicate. A day is handed to `onDay` when the lines move on to another day;
+ * lines that come back to a handed-over day make it "late", to be processed again at the end.
+ * Hand-written because no library does this routing at decompression speed.
+ */
+export class DaySplitter {
+  private readonly buckets = new Map<string, Bucket>();
+  private current: Bucket | undefined;
+  private suspectSink: Sink | undefined;
+  private readonly suspects: Fragment[] = [];
+  private fragmentCount = 0;
+  private readonly dirty = new Set<Sink>();
+
+  /**
+   * @param dir where fragments go
+   * @param onDay called with each day that is complete as far as the input read so far tells
+   * @param keepEmitted when false, a late line for an emitted day throws {@link LateDayError}
+   */
+  constructor(
+    private readonly dir: string,
+    private readonly onDay: (day: DayLines) => void,
+    private readonly keepEmitted: boolean,
+  ) {}
+
+  /** A day's lines as the consumer sees them. */
+  day(day: string): DayLines {
+    const b = this.buckets.get(day);
+    return {
+      day,
+      fragments: b?.fragments ?? [],
+      copies: b?.copies ?? [],
+      needsDedupe: b?.needsDedupe ?? false,
+    };
+  }
+
+  /** Fragments of lines that cannot be valid (bad event_time, quotes), for quarantine. */
+  suspectFragments(): Fragment[] {
+    return this.suspects;
+  }
+
+  /** Splits one file (gzip or plain); resolves when it was read intact. */
+  async splitFile(file: string, onBytes?: (compressedBytes: number) => void): Promise<SplitFileResult> {
+    const hash = createHash('sha256');
+    const source = createReadStream(file, { highWaterMark: 1 << 20 });
+    let compressed = 0;
+    source.on('data', (chunk) => {
+      hash.update(chunk as Buffer);
+      compressed += (chunk as Buffer).length;
+      onBytes?.(compressed);
+    });
+    const text = file.endsWith('.gz') ? source.pipe(createGunzip({ chunkSize: 1 << 20 })) : source;
+    if (text !== source) source.on('error', (e) => text.destroy(e));
+    const state = { line: 0, emptyLines: 0 };
+    let bytes = 0;
+    let carry: Buffer | undefined;
+    try {
+      for await (const chunk of text) {
+        const buf = chunk as Buffer;
+        bytes += buf.length;
+        const data = carry ? Buffer.concat([carry, buf]) : buf;
+        const end = data.lastIndexOf(NEWLINE) + 1;
+        if (end > 0) this.route(data.subarray(0, end), file, state);
+        carry = end < data.length ? Buffer.from(data.subarray(end)) : undefined;
+      }
+      if (carry && carry.length > 0) this.route(Buffer.concat([carry, Buffer.from('\n')]), file, state);
+    } catch (cause) {
+      source.destroy();
+      if (cause instanceof LateDayError) throw cause;
+      throw new EtlInputError('CORRUPT_INPUT', file, `cannot decompress: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+    // A file ends its day; the next file's lines of the same day come back as late lines.
+    this.leaveCurrent();
+    for (const bucket of this.buckets.values()) {
+      this.close(bucket.sink);
+      bucket.sink = undefined;
+      this.close(bucket.copySink);
+      bucket.copySink = undefined;
+    }
+    this.close(this.suspectSink);
+    this.suspectSink = undefined;
+    return {
+      sha256: hash.digest('hex'),
+      lines: Math.max(0, state.line - 1),
+      emptyLines: state.emptyLines,
+      bytes,
+    };
+  }
+
+  /** Days never handed over and days that got late lines; closes every open fragment. */
+  finish(): { remaining: string[]; late: string[] } {
+    this.leaveCurrent();
+    const remaining: string[] = [];
+    const late: string[] = [];
+    for (const [day, bucket] of this.buckets) {
+      this.close(bucket.sink);
+      this.close(bucket.copySink);
+      bucket.sink = bucket.copySink = undefined;
+      if (bucket.late) late.push(day);
+      else if (!bucket.emitted) remaining.push(day);
+    }
+    this.close(this.suspectSink);
+    this.suspectSink = undefined;
+    return { remaining: remaining.sort(), late: late.sort() };
+  }
+
+  /** Routes the whole lines of `data` (which ends right after a newline). */
+  private route(data: Buffer, file: string, state: { line: number; emptyLines: number }): void {
+    let pos = 0;
+    if (state.line === 0) {
+      // The header (checked before the run) is not data.
+      pos = data.indexOf(NEWLINE) + 1;
+      state.line = 1;
+    }
+    // Next quote at or after the line being looked at (-1: none left in this chunk).
+    let quote = data.indexOf(QUOTE, pos);
+    let bucket = this.current;
+    for (;;) {
+      const nl = data.indexOf(NEWLINE, pos);
+      if (nl === -1) break;
+      const line = ++state.line;
+      const length = nl - pos;
+      if (length === 0 || (length === 1 && data[pos] === 0x0d)) {
+        state.emptyLines++;
+        pos = nl + 1;
+        continue;
+      }
+      if (quote !== -1 && quote < pos) quote = data.indexOf(QUOTE, pos);
+      const second = eventSecond(data, pos, length);
+      if (second < 0 || (quote !== -1 && quote < nl)) {
+        this.suspectSink ??= this.open(file, line, this.suspects);
+        this.append(this.suspectSink, data, pos, nl + 1, line);
+        pos = nl + 1;
+        continue;
+      }
+      if (!bucket || !sameDay(data, pos, bucket.dayBytes))
+        bucket = this.switchTo(data.toString('latin1', pos, pos + 10));
+      let copy = false;
+      if (second === bucket.lastSecond) {
+        for (const r of bucket.run) {
+          if (r.end - r.start === nl + 1 - pos && data.compare(r.buf, r.start, r.end, pos, nl + 1) === 0) {
+            copy = true;
+            break;
+          }
+        }
+      } else {
+        if (second < bucket.lastSecond) bucket.needsDedupe = true;
+        bucket.lastSecond = second;
+        bucket.run = [];
+      }
+      if (copy) {
+        bucket.copySink ??= this.open(file, line, bucket.copies);
+        this.append(bucket.copySink, data, pos, nl + 1, line);
+      } else {
+        bucket.run.push({ buf: data, start: pos, end: nl + 1 });
+        bucket.sink ??= this.open(file, line, bucket.fragments);
+        this.append(bucket.sink, data, pos, nl + 1, line);
+      }
+      pos = nl + 1;
+    }
+    this.flush();
+  }
+
+  private switchTo(day: string): Bucket {
+    this.leaveCurrent();
+    let bucket = this.buckets.get(day);
+    if (!bucket) {
+      bucket = {
+        day,
+        dayBytes: Buffer.from(day, 'latin1'),
+        fragments: [],
+        copies: [],
+        lastSecond: -1,
+        run: [],
+        needsDedupe: false,
+        emitted: false,
+        late: false,
+      };
+      this.buckets.set(day, bucket);
+    } else {
+      // Lines of this day come in more than one run: copies may sit in different runs.
+      bucket.needsDedupe = true;
+      if (bucket.emitted && !bucket.late) {
+        if (!this.keepEmitted) throw new LateDayError(day);
+        bucket.late = true;
+      }
+    }
+    this.current = bucket;
+    return bucket;
+  }
+
+  /** The input moved on from the current day: hand it over unless it is late (then it waits for the end). */
+  private leaveCurrent(): void {
+    const bucket = this.current;
+    this.current = undefined;
+    if (!bucket) return;
+    this.flush();
+    this.close(bucket.sink);
+    this.close(bucket.copySink);
+    bucket.sink = bucket.copySink = undefined;
+    bucket.run = [];
+    if (!bucket.emitted) {
+      bucket.emitted = true;
+      this.onDay(this.day(bucket.day));
+    }
+  }
+
+  private open(source: string, line: number, into: Fragment[]): Sink {
+    const path = join(this.dir, `f${this.fragmentCount++}.csv`);
+    const fragment: Fragment = { path, source, lines: 0, bytes: 0, checkpoints: [] };
+    into.push(fragment);
+    return { fd: openSync(path, 'w'), fragment, nextSourceLine: line, pending: [] };
+  }
+
+  private append(sink: Sink, data: Buffer, start: number, end: number, line: number): void {
+    const f = sink.fragment;
+    if (f.lines === 0 || line !== sink.nextSourceLine) f.checkpoints.push([f.lines + 1, line]);
+    f.lines++;
+    f.bytes += end - start;
+    sink.nextSourceLine = line + 1;
+    const last = sink.pending.at(-1);
+    // Consecutive lines of the same chunk are one range.
+    if (last && last.buffer === data.buffer && last.byteOffset + last.length === data.byteOffset + start) {
+      sink.pending[sink.pending.length - 1] = data.subarray(last.byteOffset - data.byteOffset, end);
+    } else sink.pending.push(data.subarray(start, end));
+    this.dirty.add(sink);
+  }
+
+  /** Writes what every sink has pending (once per chunk, so a day's lines cost a syscall per chunk). */
+  private flush(): void {
+    for (const sink of this.dirty) {
+      writeAll(sink);
+    }
+    this.dirty.clear();
+  }
+
+  private close(sink: Sink | undefined): void {
+    if (!sink) return;
+    writeAll(sink);
+    this.dirty.delete(sink);
+    closeSync(sink.fd);
+  }
+}
+
+function writeAll(sink: Sink): void {
+  if (sink.pending.length === 0) return;
+  const want = sink.pending.reduce((a, b) => a + b.length, 0);
+  const wrote = writevSync(sink.fd, sink.pending);
+  sink.pending = [];
+  if (wrote !== want) throw new Error(`short write to ${sink.fragment.path} (${wrote} of ${want} bytes)`);
+}
+
+/** True when the 10 bytes at `at` equal `day`. */
+function sameDay(b: Buffer, at: number, day: Buffer): boolean {
+  for (let i = 0; i < 10; i++) if (b[at + i] !== day[i]) return false;
+  return true;
+}
