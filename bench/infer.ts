@@ -142,6 +142,7 @@ function runPaced(phase: PhaseRequest, rate: number): Promise<Phase> {
   const headers = { ...phase.headers, 'content-length': String(body.length) };
   const total = Math.round(rate * phase.seconds);
   const intervalMs = 1000 / rate;
+  const requestTimeoutMs = 10_000;
   const latencies: number[] = [];
   const lags: number[] = [];
   let non2xx = 0;
@@ -182,21 +183,30 @@ function runPaced(phase: PhaseRequest, rate: number): Promise<Phase> {
     const send = (dueAt: number): void => {
       const sentAt = performance.now();
       lags.push(sentAt - dueAt);
+      let settled = false;
+      const fail = (): void => {
+        if (settled) return;
+        settled = true;
+        errors += 1;
+        done();
+      };
       const req = request(
         { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers },
         (res) => {
           res.resume();
+          res.once('error', fail);
           res.once('end', () => {
+            if (settled) return;
+            settled = true;
             latencies.push(performance.now() - sentAt);
             if (res.statusCode === undefined || res.statusCode < 200 || res.statusCode > 299) non2xx += 1;
             done();
           });
         },
       );
-      req.once('error', () => {
-        errors += 1;
-        done();
-      });
+      // A request that never answers counts as an error instead of hanging the phase.
+      req.setTimeout(requestTimeoutMs, () => req.destroy(new Error('timed out')));
+      req.once('error', fail);
       req.end(body);
     };
     const pump = (): void => {
