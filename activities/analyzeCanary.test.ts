@@ -34,6 +34,11 @@ describe('judgeCanary', () => {
     expect(result.reason).toMatch(/worse than blue/);
   });
 
+  it('treats a latency difference under a tenth of the SLO as noise, however large relative to blue', () => {
+    expect(judgeCanary(obs('green', 500, 52, 0), obs('blue', 4500, 32, 0), slo).verdict).toBe('healthy');
+    expect(judgeCanary(obs('green', 500, 95, 0), obs('blue', 4500, 32, 0), slo).verdict).toBe('breach');
+  });
+
   it('waits for enough requests before judging latency', () => {
     expect(judgeCanary(obs('green', 20, 900, 0), undefined, slo).verdict).toBe('insufficient-data');
     expect(judgeCanary(obs('green', 0, 0, 0), undefined, slo).verdict).toBe('insufficient-data');

@@ -49,8 +49,10 @@ export function judgeCanary(
   }
   if (blue && blue.requests >= slo.minRequests) {
     const margin = 1 + slo.maxRegressionVsBlue;
-    // Latency within a few milliseconds is the same latency; compare only differences that matter.
-    if (green.p95LatencyMs > blue.p95LatencyMs * margin && green.p95LatencyMs - blue.p95LatencyMs > 5) {
+    // A fresh deployment's p95 of a few tens of ms moves by tens of ms with machine load: only a
+    // difference of at least a tenth of the SLO is a regression worth rolling back for.
+    const noiseMs = Math.max(5, slo.maxP95LatencyMs / 10);
+    if (green.p95LatencyMs > blue.p95LatencyMs * margin && green.p95LatencyMs - blue.p95LatencyMs > noiseMs) {
       return verdict(
         'breach',
         `p95 latency ${Math.round(green.p95LatencyMs)} ms is worse than blue's ${Math.round(blue.p95LatencyMs)} ms by more than ${pct(slo.maxRegressionVsBlue)}`,
