@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { FakeCredential } from '../test/port/fakeCredential.js';
 import {
@@ -74,5 +77,31 @@ describe('azureMonitorOptions', () => {
     expect(options.azureMonitorExporterOptions).toEqual({ connectionString, credential });
     expect(options).toMatchObject({ samplingRatio: 1, tracesPerSecond: 0, enableLiveMetrics: false });
     expect(options.instrumentationOptions?.http?.enabled).toBe(false);
+  });
+});
+
+describe('loading applicationinsights', () => {
+  it('happens only in the lazy set-up: no app module imports it at load', () => {
+    const root = fileURLToPath(new URL('../', import.meta.url));
+    const skip = new Set(['node_modules', 'dist', '.local', '.git']);
+    const sources: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        if (skip.has(entry.name)) continue;
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) sources.push(path);
+      }
+    };
+    walk(root);
+    const loaders = sources.filter((path) =>
+      /^\s*import\s+(?!type\b)[^;]*from\s+'applicationinsights'|require\('applicationinsights'\)|import\('applicationinsights'\)/m.test(
+        readFileSync(path, 'utf8'),
+      ),
+    );
+    expect(loaders.map((path) => path.slice(root.length))).toEqual([join('telemetry', 'setup.ts')]);
+    expect(readFileSync(join(root, 'telemetry', 'setup.ts'), 'utf8')).not.toMatch(
+      /^import\s+(?!type\b)[^;]*from 'applicationinsights'/m,
+    );
   });
 });
