@@ -54,6 +54,7 @@ export default tseslint.config(
                 '../local/*',
                 '../training/*',
                 '../inference/*',
+                '../telemetry/*',
               ],
               message:
                 'Layer violation: orchestrators import only durable-functions and activities/contracts.',
@@ -82,6 +83,34 @@ export default tseslint.config(
           message: 'Use context.df.currentUtcDateTime.',
         },
         { selector: ':function[async=true]', message: 'Orchestrators are synchronous generators.' },
+      ],
+    },
+  },
+  {
+    // Telemetry is a leaf every layer may use: it knows OpenTelemetry and nothing of the app.
+    files: ['telemetry/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '../functions/*',
+                '../triggers/*',
+                '../orchestrators/*',
+                '../activities/*',
+                '../aml/*',
+                '../training/*',
+                '../inference/*',
+                '../local/*',
+                '../dashboard/*',
+              ],
+              message: 'telemetry/ is a leaf: it imports nothing of the app.',
+            },
+          ],
+        },
       ],
     },
   },
