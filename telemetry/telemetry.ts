@@ -5,6 +5,7 @@
  */
 import {
   context,
+  createContextKey,
   metrics,
   propagation,
   ROOT_CONTEXT,
@@ -102,7 +103,7 @@ function instruments(): Instruments {
   return instrumentsOf.instruments;
 }
 
-const runAttributesKey = Symbol.for('demand-forecast-mlops.runAttributes');
+const runAttributesKey = createContextKey('demand-forecast-mlops run attributes');
 
 /** The run attributes of the activity invocation in progress (empty outside one). */
 export function currentRunAttributes(): Attributes {
@@ -121,8 +122,6 @@ export interface SpanOptions<T = unknown> {
   run?: RunAttributes;
   /** W3C `traceparent` of the caller (the Functions host's invocation), so the span joins its trace. */
   traceParent?: string;
-  /** Explicit start time, for spans recorded after the fact (saga steps). */
-  startTime?: Date;
   /** The error code of a result that is a failure although nothing was thrown (an HTTP 5xx answer). */
   failureOf?: (result: T) => string | undefined;
 }
@@ -147,7 +146,6 @@ export async function withSpan<T>(
     {
       kind: options.kind ?? SpanKind.INTERNAL,
       attributes: { ...run, ...defined(options.attributes ?? {}) },
-      ...(options.startTime ? { startTime: options.startTime } : {}),
     },
     parent,
   );
