@@ -72,7 +72,32 @@ export interface TrainingConfig {
   computeName: string;
   jobPoll: PollPolicy;
   gate: GateThresholds;
+  /** Durable retry of activities that fail transiently (absent in runs started before it existed: no retry). */
+  retry?: RetryPolicy;
 }
+
+/** A bounded retry, on durable timers, of activity calls that failed with a transient error. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  firstDelaySeconds: number;
+  backoffFactor: number;
+  maxDelaySeconds: number;
+}
+
+/**
+ * How an activity's failure crosses the Durable boundary, which keeps only an error's message: the
+ * activity registration throws an Error whose message is {@link activityFailurePrefix} followed by the
+ * one-line JSON of an ActivityFailure, and orchestrators read code and transience back from it.
+ */
+export interface ActivityFailure {
+  /** The error's code: a port code (`Unavailable`, `NotFound`, ...) or an activity's own (`BLOB_MISSING`). */
+  code: string;
+  /** True when the same call may succeed later. */
+  transient: boolean;
+  message: string;
+}
+export const activityFailurePrefix = 'activity-failure:';
 
 export interface TrainingRunInput {
   dataset: DatasetRef;
@@ -282,6 +307,8 @@ export interface ReleaseConfig {
   /** How long the old deployment stays after promotion before it is deleted. */
   retireGraceSeconds: number;
   deploymentPoll: PollPolicy;
+  /** Durable retry of activities that fail transiently (absent in runs started before it existed: no retry). */
+  retry?: RetryPolicy;
 }
 
 export interface ReleaseInput {

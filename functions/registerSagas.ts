@@ -1,5 +1,6 @@
 import type { HttpRequest, InvocationContext, Timer } from '@azure/functions';
 import * as df from 'durable-functions';
+import { withFailureEnvelope } from '../activities/activityFailure.js';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import type { ActivityName } from '../activities/contracts.js';
 import { releaseCoordinator, trainingCoordinator } from '../orchestrators/coordinators.js';
@@ -60,7 +61,9 @@ export function registerSagaFunctions(deps: ActivityDeps): string[] {
     (input: unknown, invocation: ActivityInvocation) => Promise<unknown>,
   ][]) {
     df.app.activity(name, {
-      handler: (input: unknown, context: InvocationContext) => handler(input, activityInvocation(context)),
+      // Durable keeps only a failure's message: the envelope carries code and transience to the sagas.
+      handler: (input: unknown, context: InvocationContext) =>
+        withFailureEnvelope(() => handler(input, activityInvocation(context))),
     });
   }
   return [...Object.values(OrchestratorName), ...Object.keys(activities)];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ReleaseConfig, TrainingConfig } from '../activities/contracts.js';
+import type { ReleaseConfig, RetryPolicy, TrainingConfig } from '../activities/contracts.js';
 import type { TriggerConfig } from '../triggers/config.js';
 import { configErrorFrom } from './config.js';
 import { appSettings, type AppSettingName } from './settings.js';
@@ -79,12 +79,17 @@ export function loadSagaConfig(
   if (!parsed.success) throw configErrorFrom(parsed.error);
   const s = parsed.data;
   const local = platform === 'local';
+  // Transient platform failures (throttling, 5xx, timeouts) are retried on durable timers, then fail the step.
+  const retry: RetryPolicy = local
+    ? { maxAttempts: 3, firstDelaySeconds: 1, backoffFactor: 2, maxDelaySeconds: 5 }
+    : { maxAttempts: 5, firstDelaySeconds: 15, backoffFactor: 2, maxDelaySeconds: 300 };
   const training: TrainingConfig = {
     modelName: s.MODEL_NAME,
     computeName: s.AML_COMPUTE_NAME,
     jobPoll: local
       ? { initialDelaySeconds: 2, maxDelaySeconds: 10, backoffFactor: 1.5, timeoutSeconds: 3600 }
       : { initialDelaySeconds: 60, maxDelaySeconds: 600, backoffFactor: 2, timeoutSeconds: 12 * 3600 },
+    retry,
     gate: {
       maxMape: s.GATE_MAX_MAPE,
       maxP90KeyMape: s.GATE_MAX_P90_KEY_MAPE,
@@ -109,6 +114,7 @@ export function loadSagaConfig(
     deploymentPoll: local
       ? { initialDelaySeconds: 1, maxDelaySeconds: 5, backoffFactor: 1.5, timeoutSeconds: 600 }
       : { initialDelaySeconds: 30, maxDelaySeconds: 120, backoffFactor: 1.5, timeoutSeconds: 3600 },
+    retry,
   };
   return {
     modelName: s.MODEL_NAME,

@@ -14,6 +14,7 @@ import {
   type SmokeTestOutput,
   type TagModelInput,
 } from '../activities/contracts.js';
+import { callActivity } from './activityCalls.js';
 import { type ApprovalDecision, ExternalEvent } from './names.js';
 import {
   RunCanceledError,
@@ -54,11 +55,13 @@ export function* releaseSaga(context: df.OrchestrationContext): Generator<df.Tas
   // Set once the registry names green the champion: a rollback after that must hand the tag back.
   let championMoved = false;
 
-  const call = (name: string, data: unknown) => context.df.callActivity(name, data);
+  // Every platform call retries transient failures as the configuration says.
+  const call = <T = unknown>(name: string, data: unknown) =>
+    callActivity<T>(context, name, data, config.retry);
 
   function* setTraffic(traffic: Record<string, number>): Generator<df.Task, void, unknown> {
     const request: SetTrafficInput = { endpointName: config.endpointName, traffic };
-    yield call(ActivityName.setTraffic, request);
+    yield* call(ActivityName.setTraffic, request);
   }
 
   function* waitDeploymentReady(): Generator<df.Task, void, unknown> {
@@ -66,7 +69,7 @@ export function* releaseSaga(context: df.OrchestrationContext): Generator<df.Tas
     const startedAt = context.df.currentUtcDateTime.getTime();
     let delay = policy.initialDelaySeconds;
     for (;;) {
-      const state = (yield call(ActivityName.getDeploymentState, {
+      const state = (yield* call(ActivityName.getDeploymentState, {
         endpointName: config.endpointName,
         deploymentName: green,
       })) as DeploymentStateOutput;
@@ -100,7 +103,7 @@ export function* releaseSaga(context: df.OrchestrationContext): Generator<df.Tas
         windowSeconds: config.analysisIntervalSeconds,
         slo: config.slo,
       };
-      const analysis = (yield call(ActivityName.analyzeCanary, request)) as AnalyzeCanaryOutput;
+      const analysis = (yield* call(ActivityName.analyzeCanary, request)) as AnalyzeCanaryOutput;
       output.analyses.push(analysis);
       steps.progress(
         `${percent}% green, ${waited}/${config.bakeSeconds} s: ${analysis.verdict} (${analysis.reason})`,
@@ -120,16 +123,19 @@ export function* releaseSaga(context: df.OrchestrationContext): Generator<df.Tas
     steps.begin('rollback');
     if (trafficMoved) yield* setTraffic(blue ? { [blue]: 100 } : {});
     if (greenCreated)
-      yield call(ActivityName.deleteDeployment, { endpointName: config.endpointName, deploymentName: green });
+      yield* call(ActivityName.deleteDeployment, {
+        endpointName: config.endpointName,
+        deploymentName: green,
+      });
     const tag: TagModelInput = {
       model: input.model,
       set: { rejected: reason.slice(0, 250) },
       remove: ['champion'],
     };
-    yield call(ActivityName.tagModel, tag);
+    yield* call(ActivityName.tagModel, tag);
     if (championMoved && previousChampion && blue) {
       // Traffic went back to blue: the registry must say blue's model serves again.
-      yield call(ActivityName.tagModel, {
+      yield* call(ActivityName.tagModel, {
         model: previousChampion,
         set: { champion: 'true' },
         remove: ['retired'],
@@ -139,14 +145,19 @@ export function* releaseSaga(context: df.OrchestrationContext): Generator<df.Tas
   }
 
   function* record(): Generator<df.Task, void, unknown> {
-    yield* recordOutcome(context, 'release', output, steps, {
-      model: `${input.model.name}:${input.model.version}`,
-    });
+    yield* recordOutcome(
+      context,
+      'release',
+      output,
+      steps,
+      { model: `${input.model.name}:${input.model.version}` },
+      config.retry,
+    );
   }
 
   try {
     steps.begin('check-model');
-    const model = (yield call(ActivityName.getModel, input.model)) as ModelInfo;
+    const model = (yield* call(ActivityName.getModel, input.model)) as ModelInfo;
     if (model.tags.rejected !== undefined || model.tags.gate !== 'passed') {
       const why = model.tags.rejected
         ? `rejected earlier: ${model.tags.rejected}`
@@ -157,7 +168,7 @@ export function* releaseSaga(context: df.OrchestrationContext): Generator<df.Tas
       yield* record();
       return output;
     }
-    const endpoint = (yield call(ActivityName.getEndpointState, {
+    const endpoint = (yield* call(ActivityName.getEndpointState, {
       endpointName: config.endpointName,
     })) as EndpointState;
     const serving = Object.entries(endpoint.traffic).sort((a, b) => b[1] - a[1])[0];
@@ -182,11 +193,11 @@ export function* releaseSaga(context: df.OrchestrationContext): Generator<df.Tas
       instanceType: config.instanceType,
     };
     greenCreated = true;
-    yield call(ActivityName.createDeployment, spec);
+    yield* call(ActivityName.createDeployment, spec);
     yield* waitDeploymentReady();
 
     steps.begin('smoke-test');
-    const smoke = (yield call(ActivityName.smokeTest, {
+    const smoke = (yield* call(ActivityName.smokeTest, {
       endpointName: config.endpointName,
       deploymentName: green,
       model: input.model,
@@ -231,13 +242,13 @@ export function* releaseSaga(context: df.OrchestrationContext): Generator<df.Tas
     steps.begin('promote');
     championMoved = true;
     // A model that served before (a manual rollback redeploys one) is no longer retired.
-    yield call(ActivityName.tagModel, {
+    yield* call(ActivityName.tagModel, {
       model: input.model,
       set: { champion: 'true' },
       remove: ['rejected', 'retired'],
     } satisfies TagModelInput);
     if (previousChampion) {
-      yield call(ActivityName.tagModel, {
+      yield* call(ActivityName.tagModel, {
         model: previousChampion,
         set: { retired: context.df.currentUtcDateTime.toISOString() },
         remove: ['champion'],
@@ -249,7 +260,7 @@ export function* releaseSaga(context: df.OrchestrationContext): Generator<df.Tas
       steps.begin('retire', `deleting ${blue} in ${config.retireGraceSeconds} s`);
       yield context.df.createTimer(secondsFromNow(context, config.retireGraceSeconds));
       yield* setTraffic({ [green]: 100 });
-      yield call(ActivityName.deleteDeployment, { endpointName: config.endpointName, deploymentName: blue });
+      yield* call(ActivityName.deleteDeployment, { endpointName: config.endpointName, deploymentName: blue });
     }
     steps.end('succeeded', output.reason);
     yield* record();

@@ -8,6 +8,7 @@ import {
   type RollbackOutput,
   type TagModelInput,
 } from '../activities/contracts.js';
+import { callActivity } from './activityCalls.js';
 import { OrchestratorName } from './names.js';
 import { StepTracker, describeError, recordOutcome } from './steps.js';
 
@@ -22,9 +23,12 @@ export function* rollbackSaga(context: df.OrchestrationContext): Generator<df.Ta
   const output: RollbackOutput = { status: 'failed', reason: '' };
   try {
     steps.begin('find-previous');
-    const found = (yield context.df.callActivity(ActivityName.findPreviousChampion, {
-      modelName: input.modelName,
-    })) as { current?: ModelRef; previous?: ModelRef };
+    const found: { current?: ModelRef; previous?: ModelRef } = yield* callActivity(
+      context,
+      ActivityName.findPreviousChampion,
+      { modelName: input.modelName },
+      input.config.retry,
+    );
     if (found.current) output.from = found.current;
     if (!found.previous) {
       steps.end('skipped', 'no earlier model served before the current champion');
@@ -62,7 +66,7 @@ export function* rollbackSaga(context: df.OrchestrationContext): Generator<df.Ta
         set: { rejected: `rolled back by hand: ${input.reason}`.slice(0, 250) },
         remove: ['champion'],
       };
-      yield context.df.callActivity(ActivityName.tagModel, tag);
+      yield* callActivity(context, ActivityName.tagModel, tag, input.config.retry);
     }
     steps.end('succeeded', `${found.previous.version} serves 100%`);
     output.status = 'rolled-back';

@@ -1,11 +1,12 @@
 import type * as df from 'durable-functions';
-import type { GetJobStatusOutput, PollPolicy } from '../activities/contracts.js';
+import type { GetJobStatusOutput, PollPolicy, RetryPolicy } from '../activities/contracts.js';
 import {
   ActivityName,
   type NotifyInput,
   type RecordDecisionInput,
   type RunKind,
 } from '../activities/contracts.js';
+import { activityFailureOf, callActivity } from './activityCalls.js';
 import { ExternalEvent } from './names.js';
 
 /** One step of a saga as shown in its custom status and the dashboard. */
@@ -124,13 +125,17 @@ export function* waitForJob(
   jobName: string,
   policy: PollPolicy,
   onProgress: (status: GetJobStatusOutput, elapsedSeconds: number) => void,
+  retry?: RetryPolicy,
 ): Generator<df.Task, GetJobStatusOutput, unknown> {
   const startedAt = context.df.currentUtcDateTime.getTime();
   let delay = policy.initialDelaySeconds;
   for (;;) {
-    const status = (yield context.df.callActivity(ActivityName.getJobStatus, {
-      jobName,
-    })) as GetJobStatusOutput;
+    const status: GetJobStatusOutput = yield* callActivity(
+      context,
+      ActivityName.getJobStatus,
+      { jobName },
+      retry,
+    );
     const elapsed = (context.df.currentUtcDateTime.getTime() - startedAt) / 1000;
     onProgress(status, elapsed);
     if (status.terminal) return status;
@@ -152,6 +157,7 @@ export function* recordOutcome(
   outcome: { status: string; reason: string },
   steps: StepTracker,
   properties: Record<string, string>,
+  retry?: RetryPolicy,
 ): Generator<df.Task, void, unknown> {
   const runId = context.df.instanceId;
   const decision: RecordDecisionInput = {
@@ -161,7 +167,7 @@ export function* recordOutcome(
     reason: outcome.reason,
     details: { ...outcome, steps: steps.steps },
   };
-  yield context.df.callActivity(ActivityName.recordDecision, decision);
+  yield* callActivity(context, ActivityName.recordDecision, decision, retry);
   const note: NotifyInput = {
     runId,
     kind,
@@ -169,11 +175,13 @@ export function* recordOutcome(
     message: outcome.reason,
     properties: { status: outcome.status, ...properties },
   };
-  yield context.df.callActivity(ActivityName.notify, note);
+  yield* callActivity(context, ActivityName.notify, note, retry);
 }
 
-/** The message of anything thrown, for run records. */
+/** The message of anything thrown, for run records (an activity's failure as `CODE: message`). */
 export function describeError(err: unknown): string {
+  const failure = activityFailureOf(err);
+  if (failure) return `${failure.code}: ${failure.message}`;
   if (err instanceof Error) return err.message;
   return typeof err === 'string' ? err : JSON.stringify(err);
 }

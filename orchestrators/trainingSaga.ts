@@ -14,6 +14,7 @@ import {
   type ValidateDatasetInput,
   type ValidateDatasetOutput,
 } from '../activities/contracts.js';
+import { callActivity } from './activityCalls.js';
 import { ExternalEvent } from './names.js';
 import {
   RunCanceledError,
@@ -43,6 +44,7 @@ export function* trainingSaga(
   const cancelEvent = context.df.waitForExternalEvent(ExternalEvent.cancel);
   const startedJobs: string[] = [];
   const output: TrainingRunOutput = { status: 'failed', reason: '', jobs: {} };
+  const retry = input.config.retry;
   const tags = (datasetVersion: string): Record<string, string> => ({
     runId,
     trigger: input.trigger.source,
@@ -67,7 +69,7 @@ export function* trainingSaga(
     };
     startedJobs.push(jobName);
     output.jobs[kind] = jobName;
-    yield context.df.callActivity(ActivityName.submitJob, submit);
+    yield* callActivity(context, ActivityName.submitJob, submit, retry);
     const final: GetJobStatusOutput = yield* waitForJob(
       context,
       cancelEvent,
@@ -77,6 +79,7 @@ export function* trainingSaga(
         steps.progress(
           `${jobName}: ${status.status}${status.progress ? ` (${status.progress})` : ''} after ${Math.round(elapsed)} s`,
         ),
+      retry,
     );
     if (final.status !== 'Completed') {
       throw new StepFailedError(
@@ -90,10 +93,12 @@ export function* trainingSaga(
   try {
     steps.begin('validate');
     const validateInput: ValidateDatasetInput = { dataset: input.dataset, modelName: input.config.modelName };
-    const dataset = (yield context.df.callActivity(
+    const dataset: ValidateDatasetOutput = yield* callActivity(
+      context,
       ActivityName.validateDataset,
       validateInput,
-    )) as ValidateDatasetOutput;
+      retry,
+    );
     output.datasetVersion = dataset.datasetVersion;
     steps.end(
       'succeeded',
@@ -141,7 +146,7 @@ export function* trainingSaga(
       modelUri,
       thresholds: input.config.gate,
     };
-    const decision = (yield context.df.callActivity(ActivityName.evaluateGate, gateInput)) as GateDecision;
+    const decision: GateDecision = yield* callActivity(context, ActivityName.evaluateGate, gateInput, retry);
     output.gate = decision;
     if (!decision.passed) {
       steps.end('failed', decision.reason);
@@ -159,7 +164,7 @@ export function* trainingSaga(
       tags: { ...tags(dataset.datasetVersion), gate: 'passed' },
       properties: Object.fromEntries(decision.checks.map((c) => [`gate.${c.name}`, String(c.value)])),
     };
-    const model = (yield context.df.callActivity(ActivityName.registerModel, register)) as ModelRef;
+    const model: ModelRef = yield* callActivity(context, ActivityName.registerModel, register, retry);
     output.model = model;
     steps.end('succeeded', `${model.name}:${model.version}`);
     output.status = 'registered';
@@ -173,7 +178,7 @@ export function* trainingSaga(
     output.reason = describeError(err);
     for (const jobName of startedJobs) {
       const cancel: CancelJobInput = { jobName, reason: `run ${runId} ${output.status}: ${output.reason}` };
-      yield context.df.callActivity(ActivityName.cancelJob, cancel);
+      yield* callActivity(context, ActivityName.cancelJob, cancel, retry);
     }
     yield* record(output);
     if (canceled) return output;
@@ -184,6 +189,6 @@ export function* trainingSaga(
     const properties: Record<string, string> = result.model
       ? { model: `${result.model.name}:${result.model.version}` }
       : {};
-    yield* recordOutcome(context, 'training', result, steps, properties);
+    yield* recordOutcome(context, 'training', result, steps, properties, retry);
   }
 }
