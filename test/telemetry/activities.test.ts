@@ -109,6 +109,19 @@ describe('activity spans', () => {
     expect(durations.map((p) => [p.attributes[Attr.outcome], p.count])).toEqual([['success', 1]]);
   });
 
+  it("join the Functions host's trace when the invocation carries a traceparent", async () => {
+    const activities = createActivities(fakeDeps().deps);
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const hostSpanId = 'b7ad6b7169203331';
+    await activities[ActivityName.getModel]({ name: 'demand', version: '7' } as never, {
+      instanceId: 'release-demand-7',
+      traceParent: `00-${traceId}-${hostSpanId}-01`,
+    });
+    const span = spanNamed(SpanName.activity('getModel'));
+    expect(span.spanContext().traceId).toBe(traceId);
+    expect(span.parentSpanContext?.spanId).toBe(hostSpanId);
+  });
+
   it('record a failure with the typed error code, and let the error through', async () => {
     const activities = createActivities(fakeDeps().deps);
     await expect(

@@ -2,9 +2,10 @@
  * Registers an OpenTelemetry SDK with in-memory exporters as the global providers (traces, metrics, logs), the way the App Insights
  * distro registers its own in Azure, so tests see exactly what the app emits and nothing leaves the process.
  */
-import { context, metrics, trace, type Attributes } from '@opentelemetry/api';
+import { context, metrics, propagation, trace, type Attributes } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
   InMemoryLogRecordExporter,
   LoggerProvider,
@@ -65,6 +66,7 @@ export function installInMemoryTelemetry(): InMemoryTelemetry {
   trace.setGlobalTracerProvider(tracerProvider);
   metrics.setGlobalMeterProvider(meterProvider);
   logs.setGlobalLoggerProvider(loggerProvider);
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   return {
     spans: () => spanExporter.getFinishedSpans(),
     logRecords: () => logExporter.getFinishedLogRecords(),
@@ -110,6 +112,7 @@ export function installInMemoryTelemetry(): InMemoryTelemetry {
       trace.disable();
       metrics.disable();
       logs.disable();
+      propagation.disable();
       context.disable();
     },
   };
