@@ -5,6 +5,15 @@
  * feature sampling from a seeded PRNG, and early stopping on a validation set.
  */
 
+import { binMatrix, binTrainingMatrix } from './binning.js';
+import {
+  buildHistogram,
+  gatherGradients,
+  histogramLayout,
+  subtractHistogram,
+  type HistogramLayout,
+} from './histogram.js';
+
 /** Loss the trees minimise. Poisson and Tweedie use a log link (raw score = log of the prediction). */
 export type Objective = 'l2' | 'poisson' | 'tweedie';
 
@@ -101,7 +110,6 @@ export class GbdtInputError extends Error {
 const MISSING_ONLY = -Number.MAX_VALUE;
 /** XGBoost's default max_delta_step for Poisson, keeps early log-link steps from exploding. */
 const POISSON_MAX_DELTA_STEP = 0.7;
-const BIN_SAMPLE_ROWS = 200_000;
 
 /** mulberry32: small, fast, seedable PRNG so every fit is reproducible per seed. */
 export function seededRandom(seed: number): () => number {
@@ -113,68 +121,6 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** Upper bin edges per feature: a finite x goes to bin 1 + (first i with x ≤ edges[i]). */
-export function computeBinEdges(data: Dataset, maxBins: number): Float64Array[] {
-  const { rows, cols, x } = data;
-  const step = Math.max(1, Math.floor(rows / BIN_SAMPLE_ROWS));
-  const edges: Float64Array[] = [];
-  const sample = new Float64Array(Math.ceil(rows / step));
-  for (let f = 0; f < cols; f++) {
-    let n = 0;
-    for (let r = 0; r < rows; r += step) {
-      const v = x[r * cols + f] as number;
-      if (!Number.isNaN(v)) sample[n++] = v;
-    }
-    const sorted = sample.subarray(0, n).sort();
-    const distinct: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const v = sorted[i] as number;
-      if (distinct.length === 0 || v !== distinct[distinct.length - 1]) distinct.push(v);
-    }
-    let cuts: number[];
-    if (distinct.length <= maxBins) {
-      cuts = distinct;
-    } else {
-      cuts = [];
-      for (let b = 1; b <= maxBins; b++) {
-        const v = sorted[Math.min(n - 1, Math.floor((b * n) / maxBins) - 1)] as number;
-        if (cuts.length === 0 || v > (cuts[cuts.length - 1] as number)) cuts.push(v);
-      }
-    }
-    // Midpoints between cut values generalise to unseen values; the last bin is open-ended.
-    const featureEdges = new Float64Array(Math.max(1, cuts.length));
-    for (let i = 0; i < cuts.length - 1; i++)
-      featureEdges[i] = ((cuts[i] as number) + (cuts[i + 1] as number)) / 2;
-    featureEdges[featureEdges.length - 1] = Number.POSITIVE_INFINITY;
-    edges.push(featureEdges);
-  }
-  return edges;
-}
-
-/** Maps every value to its bin (0 = missing), row-major like the input. */
-export function binMatrix(data: Pick<Dataset, 'x' | 'rows' | 'cols'>, edges: Float64Array[]): Uint8Array {
-  const { rows, cols, x } = data;
-  const bins = new Uint8Array(rows * cols);
-  for (let f = 0; f < cols; f++) {
-    const e = edges[f] as Float64Array;
-    const last = e.length - 1;
-    for (let r = 0; r < rows; r++) {
-      const i = r * cols + f;
-      const v = x[i] as number;
-      if (Number.isNaN(v)) continue;
-      let lo = 0;
-      let hi = last;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (v <= (e[mid] as number)) hi = mid;
-        else lo = mid + 1;
-      }
-      bins[i] = lo + 1;
-    }
-  }
-  return bins;
 }
 
 interface SplitCandidate {
@@ -209,8 +155,7 @@ function computeGradients(
   y: Float32Array,
   weight: Float32Array | undefined,
   raw: Float64Array,
-  grad: Float64Array,
-  hess: Float64Array,
+  gh: Float32Array,
 ): void {
   const n = y.length;
   const p = params.tweedieVariancePower;
@@ -219,16 +164,16 @@ function computeGradients(
     const yi = y[i] as number;
     const s = raw[i] as number;
     if (params.objective === 'l2') {
-      grad[i] = w * (s - yi);
-      hess[i] = w;
+      gh[2 * i] = w * (s - yi);
+      gh[2 * i + 1] = w;
     } else if (params.objective === 'poisson') {
-      grad[i] = w * (Math.exp(s) - yi);
-      hess[i] = w * Math.exp(s + POISSON_MAX_DELTA_STEP);
+      gh[2 * i] = w * (Math.exp(s) - yi);
+      gh[2 * i + 1] = w * Math.exp(s + POISSON_MAX_DELTA_STEP);
     } else {
       const a = Math.exp((1 - p) * s);
       const b = Math.exp((2 - p) * s);
-      grad[i] = w * (-yi * a + b);
-      hess[i] = w * (-yi * (1 - p) * a + (2 - p) * b);
+      gh[2 * i] = w * (-yi * a + b);
+      gh[2 * i + 1] = w * (-yi * (1 - p) * a + (2 - p) * b);
     }
   }
 }
@@ -268,22 +213,19 @@ export function fitGbdt(
   const params: GbdtParams = { ...DEFAULT_GBDT_PARAMS, ...options };
   validateInput(train, params, valid);
   const { rows, cols } = train;
-  const edges = computeBinEdges(train, params.maxBins);
-  const columns = transposeBins(binMatrix(train, edges), rows, cols);
-  // Compact histogram: feature f owns bins offset[f] … offset[f] + edges[f].length (bin 0 = missing).
-  const layout = histogramLayout(edges);
-  const orderedGrad = new Float64Array(rows);
-  const orderedHess = new Float64Array(rows);
+  const { edges, columns } = binTrainingMatrix(train, params.maxBins);
+  // Compact histogram: feature f owns edges[f].length + 1 bins (bin 0 = missing).
+  const layout = histogramLayout(edges, columns, rows);
+  // Gradient and hessian of row r at 2r and 2r + 1: one array, one cache line for both.
+  const gh = new Float32Array(2 * rows);
+  const orderedGh = new Float32Array(2 * rows);
   const validBins = valid ? binMatrix(valid, edges) : null;
   const random = seededRandom(params.seed);
   const baseScore = initialScore(params, train);
   const raw = new Float64Array(rows).fill(baseScore);
   const validRaw = valid ? new Float64Array(valid.rows).fill(baseScore) : null;
-  const grad = new Float64Array(rows);
-  const hess = new Float64Array(rows);
   const order = new Uint32Array(rows);
   const scratch = new Uint32Array(rows);
-  const histSize = layout.totalBins * 2; // gradient and hessian per bin
   const trees: TreeJson[] = [];
   const binTrees: BinTree[] = [];
   const history: GbdtIteration[] = [];
@@ -291,10 +233,10 @@ export function fitGbdt(
   let bestValidError =
     valid && validRaw ? weightedAbsoluteError(params.objective, valid, validRaw) : Infinity;
   const histPool: Float64Array[] = [];
-  const takeHist = (): Float64Array => histPool.pop()?.fill(0) ?? new Float64Array(histSize);
+  const takeHist = (): Float64Array => histPool.pop()?.fill(0) ?? new Float64Array(layout.size);
 
   for (let t = 0; t < params.maxTrees; t++) {
-    computeGradients(params, train.y, train.weight, raw, grad, hess);
+    computeGradients(params, train.y, train.weight, raw, gh);
     const features = sampleFeatures(cols, params.featureFraction, random);
     for (let i = 0; i < rows; i++) order[i] = i;
     const tree = growTree(
@@ -303,12 +245,10 @@ export function fitGbdt(
       rows,
       features,
       layout,
-      grad,
-      hess,
+      gh,
       order,
       scratch,
-      orderedGrad,
-      orderedHess,
+      orderedGh,
       takeHist,
       histPool,
     );
@@ -414,108 +354,6 @@ function toTreeJson(tree: BinTree, edges: Float64Array[]): TreeJson {
   };
 }
 
-/**
- * Feature by feature over column-major bins: one feature's histogram (≤ 256 bins) stays in L1 cache, and
- * rows in a leaf stay ascending (stable partition), so bin reads walk forward through memory.
- * Gradients are gathered into leaf order first (LightGBM's "ordered gradients").
- */
-function buildHistogram(
-  hist: Float64Array,
-  columns: Uint8Array,
-  rows: number,
-  features: Int32Array,
-  layout: HistogramLayout,
-  grad: Float64Array,
-  hess: Float64Array,
-  order: Uint32Array,
-  start: number,
-  end: number,
-  orderedGrad: Float64Array,
-  orderedHess: Float64Array,
-): void {
-  const n = end - start;
-  for (let i = 0; i < n; i++) {
-    const r = order[start + i] as number;
-    orderedGrad[i] = grad[r] as number;
-    orderedHess[i] = hess[r] as number;
-  }
-  // Four features per pass over the rows: each row's index and gradients are read once per group.
-  const count = features.length;
-  let k = 0;
-  for (; k + 3 < count; k += 4) {
-    const f0 = features[k] as number;
-    const f1 = features[k + 1] as number;
-    const f2 = features[k + 2] as number;
-    const f3 = features[k + 3] as number;
-    const c0 = f0 * rows;
-    const c1 = f1 * rows;
-    const c2 = f2 * rows;
-    const c3 = f3 * rows;
-    const b0 = (layout.offset[f0] as number) << 1;
-    const b1 = (layout.offset[f1] as number) << 1;
-    const b2 = (layout.offset[f2] as number) << 1;
-    const b3 = (layout.offset[f3] as number) << 1;
-    for (let i = 0; i < n; i++) {
-      const r = order[start + i] as number;
-      const g = orderedGrad[i] as number;
-      const h = orderedHess[i] as number;
-      let j = b0 + ((columns[c0 + r] as number) << 1);
-      hist[j] = (hist[j] as number) + g;
-      hist[j + 1] = (hist[j + 1] as number) + h;
-      j = b1 + ((columns[c1 + r] as number) << 1);
-      hist[j] = (hist[j] as number) + g;
-      hist[j + 1] = (hist[j + 1] as number) + h;
-      j = b2 + ((columns[c2 + r] as number) << 1);
-      hist[j] = (hist[j] as number) + g;
-      hist[j + 1] = (hist[j + 1] as number) + h;
-      j = b3 + ((columns[c3 + r] as number) << 1);
-      hist[j] = (hist[j] as number) + g;
-      hist[j + 1] = (hist[j + 1] as number) + h;
-    }
-  }
-  for (; k < count; k++) {
-    const f = features[k] as number;
-    const c = f * rows;
-    const base = (layout.offset[f] as number) << 1;
-    for (let i = 0; i < n; i++) {
-      const j = base + ((columns[c + (order[start + i] as number)] as number) << 1);
-      hist[j] = (hist[j] as number) + (orderedGrad[i] as number);
-      hist[j + 1] = (hist[j + 1] as number) + (orderedHess[i] as number);
-    }
-  }
-}
-
-/** Where each feature's bins sit in a compact histogram. */
-interface HistogramLayout {
-  /** First bin of feature f. */
-  offset: Int32Array;
-  /** Bins of feature f, the missing-value bin included. */
-  bins: Int32Array;
-  totalBins: number;
-}
-
-function histogramLayout(edges: Float64Array[]): HistogramLayout {
-  const offset = new Int32Array(edges.length);
-  const bins = new Int32Array(edges.length);
-  let total = 0;
-  edges.forEach((e, f) => {
-    offset[f] = total;
-    bins[f] = e.length + 1;
-    total += e.length + 1;
-  });
-  return { offset, bins, totalBins: total };
-}
-
-/** Bins in column-major order (feature f's rows at f·rows …), for histogram building. */
-function transposeBins(bins: Uint8Array, rows: number, cols: number): Uint8Array {
-  const columns = new Uint8Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    for (let f = 0; f < cols; f++) columns[f * rows + r] = bins[base + f] as number;
-  }
-  return columns;
-}
-
 function findBestSplit(
   params: GbdtParams,
   hist: Float64Array,
@@ -534,7 +372,7 @@ function findBestSplit(
     const f = features[k] as number;
     let gl = 0;
     let hl = 0;
-    const base = (layout.offset[f] as number) << 1;
+    const base = layout.base[f] as number;
     // The last bin cannot be a split point: everything would go left.
     const last = (layout.bins[f] as number) - 1;
     for (let b = 0; b < last; b++) {
@@ -561,36 +399,22 @@ function growTree(
   rows: number,
   features: Int32Array,
   layout: HistogramLayout,
-  grad: Float64Array,
-  hess: Float64Array,
+  gh: Float32Array,
   order: Uint32Array,
   scratch: Uint32Array,
-  orderedGrad: Float64Array,
-  orderedHess: Float64Array,
+  orderedGh: Float32Array,
   takeHist: () => Float64Array,
   histPool: Float64Array[],
 ): { binTree: BinTree; leaves: { start: number; end: number; value: number }[] } {
   let sumG = 0;
   let sumH = 0;
   for (let i = 0; i < rows; i++) {
-    sumG += grad[i] as number;
-    sumH += hess[i] as number;
+    sumG += gh[2 * i] as number;
+    sumH += gh[2 * i + 1] as number;
   }
   const rootHist = takeHist();
-  buildHistogram(
-    rootHist,
-    columns,
-    rows,
-    features,
-    layout,
-    grad,
-    hess,
-    order,
-    0,
-    rows,
-    orderedGrad,
-    orderedHess,
-  );
+  // The root's rows are in natural order, so gh is already in leaf order.
+  buildHistogram(rootHist, columns, rows, features, layout, order, gh, rows, sumG, sumH);
   const root: GrowingLeaf = {
     start: 0,
     end: rows,
@@ -666,28 +490,22 @@ function growTree(
         ? [leftLeaf, rightLeaf]
         : [rightLeaf, leftLeaf];
     const smallHist = takeHist();
+    const smallRows = order.subarray(small.start, small.end);
+    gatherGradients(gh, smallRows, smallRows.length, orderedGh);
     buildHistogram(
       smallHist,
       columns,
       rows,
       features,
       layout,
-      grad,
-      hess,
-      order,
-      small.start,
-      small.end,
-      orderedGrad,
-      orderedHess,
+      smallRows,
+      orderedGh,
+      smallRows.length,
+      small.sumG,
+      small.sumH,
     );
     const parentHist = leaf.hist;
-    for (let k = 0; k < features.length; k++) {
-      const f = features[k] as number;
-      const to = ((layout.offset[f] as number) + (layout.bins[f] as number)) << 1;
-      for (let i = (layout.offset[f] as number) << 1; i < to; i++) {
-        parentHist[i] = (parentHist[i] as number) - (smallHist[i] as number);
-      }
-    }
+    subtractHistogram(parentHist, smallHist, features, layout);
     small.hist = smallHist;
     large.hist = parentHist;
     for (const child of [leftLeaf, rightLeaf]) {
