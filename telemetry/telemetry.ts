@@ -310,7 +310,8 @@ export function recordSagaRun(run: {
   if (!first) return;
   const endOf = (s: SagaStepTelemetry) => new Date(s.endedAt ?? s.startedAt);
   const runAttributes = { [Attr.runId]: run.runId, [Attr.saga]: run.kind };
-  const failed = /failed|rolled-back|rejected|canceled/.test(run.status);
+  // Only a failed run is an error: rejected, rolled back and canceled are outcomes the saga chose.
+  const failed = run.status === 'failed';
   // The run's own trace: parenting it on the activity that reports it would put the whole run inside a
   // span that started after it. A link keeps the way back to that activity.
   const reporter = trace.getActiveSpan()?.spanContext();

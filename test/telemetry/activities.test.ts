@@ -329,8 +329,13 @@ describe('notify and saga steps', () => {
     const saga = spanNamed(SpanName.saga('training'));
     expect(saga.parentSpanContext).toBeUndefined();
     expect(saga.links).toHaveLength(1);
-    expect(saga.status.code).toBe(SpanStatusCode.ERROR);
-    expect(saga.attributes).toMatchObject({ [Attr.runId]: 'training-r2', [Attr.runStatus]: 'rejected' });
+    // A rejected candidate is an outcome the saga chose, not an error; the failed gate step is.
+    expect(saga.status.code).not.toBe(SpanStatusCode.ERROR);
+    expect(saga.attributes).toMatchObject({
+      [Attr.runId]: 'training-r2',
+      [Attr.runStatus]: 'rejected',
+      [Attr.outcome]: 'success',
+    });
     expect(new Date(saga.startTime[0] * 1000).toISOString()).toBe('2026-11-29T10:00:00.000Z');
 
     const steps = telemetry.spans().filter((s) => s.name.startsWith('saga.step '));
@@ -339,12 +344,40 @@ describe('notify and saga steps', () => {
       [SpanName.sagaStep('etl'), 'success', saga.spanContext().spanId],
       [SpanName.sagaStep('gate'), 'failure', saga.spanContext().spanId],
     ]);
+    expect(steps.map((s) => s.status.code === SpanStatusCode.ERROR)).toEqual([false, false, true]);
     const durations = (await telemetry.metricPoints()).filter((p) => p.name === MetricName.sagaStepDuration);
     expect(Object.fromEntries(durations.map((p) => [p.attributes[Attr.step], p.sum]))).toEqual({
       validate: 2,
       etl: 60,
       gate: 1.5,
     });
+  });
+
+  it('marks a failed run as an error on its saga span', async () => {
+    const { deps } = fakeDeps();
+    await createActivities(deps)[ActivityName.recordDecision](
+      {
+        runId: 'release-demand-9',
+        kind: 'release',
+        status: 'failed',
+        reason: 'deployment green failed to provision',
+        details: {
+          steps: [
+            {
+              name: 'deploy',
+              status: 'failed',
+              startedAt: '2026-11-29T11:00:00.000Z',
+              endedAt: '2026-11-29T11:10:00.000Z',
+            },
+          ],
+        },
+      } as never,
+      { instanceId: 'release-demand-9' },
+    );
+    const saga = spanNamed(SpanName.saga('release'));
+    expect(saga.status).toMatchObject({ code: SpanStatusCode.ERROR });
+    expect(saga.status.message).toContain('deployment green failed to provision');
+    expect(saga.attributes[Attr.outcome]).toBe('failure');
   });
 
   it('emits no saga span when writing the record fails', async () => {
