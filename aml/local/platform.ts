@@ -152,6 +152,12 @@ export class LocalMlPlatform implements MlPlatform {
   readonly #topic: string;
   readonly #now: () => Date;
   #endpoints: LocalEndpointManager | undefined;
+  #endpointsOpening: Promise<LocalEndpointManager> | undefined;
+  /**
+   * Deployments this process restored from a previous host's state, by `endpoint/deployment`: when each
+   * became ready again (undefined while it is starting).
+   */
+  readonly #restoredReadyAt = new Map<string, number | undefined>();
   readonly #outbox: EventOutbox | undefined;
 
   private constructor(options: LocalMlPlatformOptions) {
@@ -232,11 +238,33 @@ export class LocalMlPlatform implements MlPlatform {
   }
 
   async #manager(): Promise<LocalEndpointManager> {
-    this.#endpoints ??= await LocalEndpointManager.open({
+    // One manager per platform, however many calls arrive while it opens.
+    this.#endpointsOpening ??= LocalEndpointManager.open({
       ...this.#options.endpoints,
       stateDir: path.join(this.#options.stateDir, 'endpoints'),
+    }).then((manager) => {
+      this.#endpoints = manager;
+      this.#watchRestored(manager);
+      return manager;
     });
-    return this.#endpoints;
+    return this.#endpointsOpening;
+  }
+
+  /** Notes when each deployment a previous host left running is ready again (see getDeploymentMetrics). */
+  #watchRestored(manager: LocalEndpointManager): void {
+    for (const endpoint of manager.listEndpoints()) {
+      for (const deployment of endpoint.deployments) {
+        const key = `${endpoint.name}/${deployment.name}`;
+        this.#restoredReadyAt.set(key, undefined);
+        manager.waitForDeployment(endpoint.name, deployment.name).then(
+          () => {
+            if (this.#restoredReadyAt.has(key)) this.#restoredReadyAt.set(key, this.#now().getTime());
+          },
+          // A deployment that does not come back shows its failures in its metrics.
+          () => this.#restoredReadyAt.delete(key),
+        );
+      }
+    }
   }
 
   /** Stops job processes and endpoints; state stays for the next `open`. */
@@ -340,6 +368,7 @@ export class LocalMlPlatform implements MlPlatform {
     options: LongRunningOptions = {},
   ): Promise<DeploymentInfo> {
     const manager = await this.#manager();
+    this.#restoredReadyAt.delete(`${spec.endpointName}/${spec.name}`);
     const modelDir = await this.#modelDir(spec.model);
     const faults = this.#options.deploymentFaults?.[spec.name];
     const local = {
@@ -425,6 +454,7 @@ export class LocalMlPlatform implements MlPlatform {
   async deleteDeployment(endpointName: string, name: string): Promise<void> {
     const manager = await this.#manager();
     await endpointCall(() => manager.deleteDeployment(endpointName, name));
+    this.#restoredReadyAt.delete(`${endpointName}/${name}`);
   }
 
   async getDeploymentMetrics(
@@ -433,6 +463,14 @@ export class LocalMlPlatform implements MlPlatform {
     windowMs: number,
   ): Promise<DeploymentMetrics> {
     const manager = await this.#manager();
+    const key = `${endpointName}/${deployment}`;
+    if (this.#restoredReadyAt.has(key)) {
+      // In Azure the endpoint outlives the Functions host; here it restarted with the host. What the router
+      // answered while the restored instances started again (503 NoReadyInstance) is the restart's doing,
+      // not the deployment's: its window starts when it was ready again.
+      const readyAt = this.#restoredReadyAt.get(key);
+      windowMs = readyAt === undefined ? 0 : Math.max(0, Math.min(windowMs, this.#now().getTime() - readyAt));
+    }
     const m = await endpointCall(() => manager.readMetrics(endpointName, deployment, windowMs));
     return {
       deployment,
