@@ -54,6 +54,7 @@ const schema = z.object({
   SLO_P95_MS: setting('SLO_P95_MS', number(1, 600_000)),
   SLO_MAX_5XX_RATE: setting('SLO_MAX_5XX_RATE', number(0, 1)),
   SLO_MIN_REQUESTS: setting('SLO_MIN_REQUESTS', number(0, 1e9)),
+  SLO_MAX_REGRESSION_VS_BLUE: setting('SLO_MAX_REGRESSION_VS_BLUE', number(0, 100)),
   APPROVAL_REQUIRED: setting('APPROVAL_REQUIRED', bool),
   APPROVAL_TIMEOUT_SECONDS: setting('APPROVAL_TIMEOUT_SECONDS', number(1, 30 * 24 * 3600)),
 });
@@ -107,7 +108,7 @@ export function loadSagaConfig(
       maxP95LatencyMs: s.SLO_P95_MS,
       max5xxRate: s.SLO_MAX_5XX_RATE,
       minRequests: s.SLO_MIN_REQUESTS,
-      maxRegressionVsBlue: 0.25,
+      maxRegressionVsBlue: s.SLO_MAX_REGRESSION_VS_BLUE,
     },
     approval: { required: s.APPROVAL_REQUIRED, timeoutSeconds: s.APPROVAL_TIMEOUT_SECONDS },
     retireGraceSeconds: local ? Math.min(30, s.CANARY_BAKE_SECONDS) : 900,

@@ -147,6 +147,11 @@ export const appSettings = {
   CANARY_INTERVAL_SECONDS: { description: 'Canary analysis interval.', default: '60', azure: 'optional' },
   SLO_P95_MS: { description: 'SLO: p95 latency in milliseconds.', default: '600', azure: 'optional' },
   SLO_MAX_5XX_RATE: { description: 'SLO: maximum 5xx rate.', default: '0.01', azure: 'optional' },
+  SLO_MAX_REGRESSION_VS_BLUE: {
+    description: 'How much worse than blue (p95 latency, 5xx rate) green may be, as a fraction (0.25 = 25%).',
+    default: '0.25',
+    azure: 'optional',
+  },
   SLO_MIN_REQUESTS: {
     description: 'Minimum requests in an analysis window to judge a canary.',
     default: '100',
