@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, closeSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateClickstream, type GenerateSummary } from '../training/data/generator.js';
 import { type EtlReport, runEtl } from '../training/etl/index.js';
@@ -88,12 +89,15 @@ async function main(): Promise<void> {
   if (!existsSync(BIG)) await generate(BIG, BIG_OPTIONS);
   const bytes = (await stat(BIG)).size;
 
+  // The machine may be shared: the load average is reported with the figures it may have skewed.
+  const loadBefore = loadavg()[0] ?? 0;
   const floor1 = await gzipFloorMs(BIG);
   const outDir = join(OUT, 'etl-out');
   await rm(outDir, { recursive: true, force: true });
   const etl = await runChild(BIG, outDir);
   const floor2 = await gzipFloorMs(BIG);
   const floorMs = Math.min(floor1, floor2);
+  const loadAfter = loadavg()[0] ?? 0;
   const rows = etl.report.rowsRead;
 
   // Incremental re-run: same input, everything reused.
@@ -116,6 +120,7 @@ async function main(): Promise<void> {
     rowsQuarantined: etl.report.rowsQuarantined,
     duplicatesRemoved: etl.report.duplicatesRemoved,
     seriesRows: etl.report.seriesRows,
+    loadAverage1m: { before: Number(loadBefore.toFixed(2)), after: Number(loadAfter.toFixed(2)) },
   };
   const pass = {
     minRows: rows >= TARGETS.minRows,
@@ -133,6 +138,7 @@ async function main(): Promise<void> {
     ['ETL peak RSS', `${figures.peakRssMb} MB`, `<= ${TARGETS.peakRssMb} MB`],
     ['re-run, all cached', `${(rerunMs / 1000).toFixed(2)} s`, ''],
     ['generator rows/s', figures.generatorRowsPerSec.toLocaleString('en-US'), ''],
+    ['load avg (1 min)', `${loadBefore.toFixed(2)} -> ${loadAfter.toFixed(2)}`, 'figures skew above ~1'],
   ];
   console.log('\nETL benchmark');
   for (const [name, value, target] of table)

@@ -55,12 +55,14 @@ export class LateDayError extends Error {
   }
 }
 
-/** A fragment being written: its file and the byte ranges waiting to be written at the end of a chunk. */
+/** A fragment being written: its file and the byte ranges of `data` waiting to be written. */
 interface Sink {
   fd: number;
   fragment: Fragment;
   nextSourceLine: number;
-  pending: Buffer[];
+  data: Buffer | undefined;
+  starts: number[];
+  ends: number[];
 }
 
 interface Bucket {
@@ -70,9 +72,12 @@ interface Bucket {
   copies: Fragment[];
   sink?: Sink;
   copySink?: Sink;
-  /** Second of day of the last line, and the lines of that second (to recognise exact copies). */
+  /** Second of day of the last line, and where the lines of that second are (to recognise exact copies). */
   lastSecond: number;
-  run: { buf: Buffer; start: number; end: number }[];
+  runBufs: Buffer[];
+  runStarts: number[];
+  runEnds: number[];
+  runLength: number;
   needsDedupe: boolean;
   emitted: boolean;
   late: boolean;
@@ -92,21 +97,25 @@ export function eventSecond(b: Buffer, at: number, length: number): number {
   if (b[at + 4] !== 0x2d || b[at + 7] !== 0x2d || b[at + 10] !== 0x20 || b[at + 13] !== 0x3a) return -1;
   if (b[at + 16] !== 0x3a || b[at + 19] !== 0x20 || b[at + 20] !== 0x55 || b[at + 21] !== 0x54) return -1;
   if (b[at + 22] !== 0x43) return -1;
-  const d = (i: number): number => {
-    const c = (b[at + i] ?? 0) - 0x30;
-    return c >= 0 && c <= 9 ? c : -100;
-  };
-  const year = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3);
-  const month = d(5) * 10 + d(6);
-  const day = d(8) * 10 + d(9);
-  const h = d(11) * 10 + d(12);
-  const m = d(14) * 10 + d(15);
-  const s = d(17) * 10 + d(18);
+  const year = digit(b, at) * 1000 + digit(b, at + 1) * 100 + digit(b, at + 2) * 10 + digit(b, at + 3);
+  const month = digit(b, at + 5) * 10 + digit(b, at + 6);
+  const day = digit(b, at + 8) * 10 + digit(b, at + 9);
+  const h = digit(b, at + 11) * 10 + digit(b, at + 12);
+  const m = digit(b, at + 14) * 10 + digit(b, at + 15);
+  const s = digit(b, at + 17) * 10 + digit(b, at + 18);
   if (year < 0 || month < 1 || month > 12 || day < 1 || h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 59)
     return -1;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (day > (month === 2 && leap ? 29 : (DAYS_IN_MONTH[month] ?? 0))) return -1;
+  if (day > 28) {
+    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    if (day > (month === 2 && leap ? 29 : (DAYS_IN_MONTH[month] as number))) return -1;
+  }
   return h * 3600 + m * 60 + s;
+}
+
+/** The decimal digit at `at`, or a negative number large enough to fail any range check. */
+function digit(b: Buffer, at: number): number {
+  const c = (b[at] as number) - 0x30;
+  return c >= 0 && c <= 9 ? c : -100_000;
 }
 
 /**
@@ -254,9 +263,12 @@ export class DaySplitter {
       if (!bucket || !sameDay(data, pos, bucket.dayBytes))
         bucket = this.switchTo(data.toString('latin1', pos, pos + 10));
       let copy = false;
+      const end = nl + 1;
       if (second === bucket.lastSecond) {
-        for (const r of bucket.run) {
-          if (r.end - r.start === nl + 1 - pos && data.compare(r.buf, r.start, r.end, pos, nl + 1) === 0) {
+        for (let r = 0; r < bucket.runLength; r++) {
+          const rs = bucket.runStarts[r] as number;
+          const re = bucket.runEnds[r] as number;
+          if (re - rs === end - pos && data.compare(bucket.runBufs[r] as Buffer, rs, re, pos, end) === 0) {
             copy = true;
             break;
           }
@@ -264,13 +276,16 @@ export class DaySplitter {
       } else {
         if (second < bucket.lastSecond) bucket.needsDedupe = true;
         bucket.lastSecond = second;
-        bucket.run = [];
+        bucket.runLength = 0;
       }
       if (copy) {
         bucket.copySink ??= this.open(file, line, bucket.copies);
         this.append(bucket.copySink, data, pos, nl + 1, line);
       } else {
-        bucket.run.push({ buf: data, start: pos, end: nl + 1 });
+        const r = bucket.runLength++;
+        bucket.runBufs[r] = data;
+        bucket.runStarts[r] = pos;
+        bucket.runEnds[r] = end;
         bucket.sink ??= this.open(file, line, bucket.fragments);
         this.append(bucket.sink, data, pos, nl + 1, line);
       }
@@ -289,7 +304,10 @@ export class DaySplitter {
         fragments: [],
         copies: [],
         lastSecond: -1,
-        run: [],
+        runBufs: [],
+        runStarts: [],
+        runEnds: [],
+        runLength: 0,
         needsDedupe: false,
         emitted: false,
         late: false,
@@ -316,7 +334,8 @@ export class DaySplitter {
     this.close(bucket.sink);
     this.close(bucket.copySink);
     bucket.sink = bucket.copySink = undefined;
-    bucket.run = [];
+    bucket.runLength = 0;
+    bucket.runBufs = [];
     if (!bucket.emitted) {
       bucket.emitted = true;
       this.onDay(this.day(bucket.day));
@@ -327,7 +346,7 @@ export class DaySplitter {
     const path = join(this.dir, `f${this.fragmentCount++}.csv`);
     const fragment: Fragment = { path, source, lines: 0, bytes: 0, checkpoints: [] };
     into.push(fragment);
-    return { fd: openSync(path, 'w'), fragment, nextSourceLine: line, pending: [] };
+    return { fd: openSync(path, 'w'), fragment, nextSourceLine: line, data: undefined, starts: [], ends: [] };
   }
 
   private append(sink: Sink, data: Buffer, start: number, end: number, line: number): void {
@@ -336,12 +355,18 @@ export class DaySplitter {
     f.lines++;
     f.bytes += end - start;
     sink.nextSourceLine = line + 1;
-    const last = sink.pending.at(-1);
+    const n = sink.ends.length;
     // Consecutive lines of the same chunk are one range.
-    if (last && last.buffer === data.buffer && last.byteOffset + last.length === data.byteOffset + start) {
-      sink.pending[sink.pending.length - 1] = data.subarray(last.byteOffset - data.byteOffset, end);
-    } else sink.pending.push(data.subarray(start, end));
-    this.dirty.add(sink);
+    if (sink.data === data && n > 0 && sink.ends[n - 1] === start) sink.ends[n - 1] = end;
+    else {
+      if (sink.data !== data) {
+        writeAll(sink);
+        sink.data = data;
+      }
+      sink.starts.push(start);
+      sink.ends.push(end);
+      this.dirty.add(sink);
+    }
   }
 
   /** Writes what every sink has pending (once per chunk, so a day's lines cost a syscall per chunk). */
@@ -361,10 +386,15 @@ export class DaySplitter {
 }
 
 function writeAll(sink: Sink): void {
-  if (sink.pending.length === 0) return;
-  const want = sink.pending.reduce((a, b) => a + b.length, 0);
-  const wrote = writevSync(sink.fd, sink.pending);
-  sink.pending = [];
+  const { data, starts, ends } = sink;
+  if (!data || starts.length === 0) return;
+  const parts = starts.map((s, i) => data.subarray(s, ends[i]));
+  const want = parts.reduce((a, b) => a + b.length, 0);
+  let wrote = 0;
+  // writev takes at most IOV_MAX (1024) buffers at a time.
+  for (let i = 0; i < parts.length; i += 1024) wrote += writevSync(sink.fd, parts.slice(i, i + 1024));
+  sink.starts = [];
+  sink.ends = [];
   if (wrote !== want) throw new Error(`short write to ${sink.fragment.path} (${wrote} of ${want} bytes)`);
 }
 
