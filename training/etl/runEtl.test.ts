@@ -282,6 +282,69 @@ describe('runEtl incrementally over monthly files', () => {
   });
 });
 
+describe('runEtl on input out of day order and on files that share days', () => {
+  let lines: string[];
+  let sorted: Record<string, unknown>[];
+  let sortedReport: EtlReport;
+
+  beforeAll(async () => {
+    const summary = await generateClickstream({
+      days: 4,
+      products: 40,
+      eventsPerDay: 800,
+      seed: 9,
+      dirty: 0.02,
+      duplicateRate: 0.02,
+      out: join(dir, 'order', 'sorted.csv.gz'),
+    });
+    lines = gunzipSync(await readFile(summary.out))
+      .toString('utf8')
+      .split('\n')
+      .slice(1, -1);
+    sortedReport = await runEtl({ inputs: summary.out, outDir: join(dir, 'out-sorted') });
+    sorted = await seriesRows(join(dir, 'out-sorted'));
+  });
+
+  /** A deterministic shuffle (the generator writes in time order; real dumps may not). */
+  const shuffled = (items: readonly string[]): string[] =>
+    items
+      .map((line, i) => ({ line, k: (i * 7_919) % 10_007 }))
+      .sort((a, b) => a.k - b.k)
+      .map((x) => x.line);
+
+  it('gives the same series and counts for shuffled lines as for the time-ordered file', async () => {
+    const file = join(dir, 'order', 'shuffled.csv.gz');
+    await writeFile(file, gzipSync(`${SOURCE_HEADER}\n${shuffled(lines).join('\n')}\n`));
+    const out = join(dir, 'out-shuffled');
+    const report = await runEtl({ inputs: file, outDir: out });
+    expect(await seriesRows(out)).toEqual(sorted);
+    const counts = (r: EtlReport) => [r.rowsRead, r.rowsAccepted, r.duplicatesRemoved, r.quarantinedByReason];
+    expect(counts(report)).toEqual(counts(sortedReport));
+    const ref = referenceEtl(lines);
+    expect([report.rowsAccepted, report.duplicatesRemoved]).toEqual([ref.accepted, ref.duplicates]);
+  });
+
+  it('processes files that share days together: duplicates across them removed, users exact', async () => {
+    // Every day's lines split over two files, with some lines of the first copied into the second.
+    const first = lines.filter((_, i) => i % 2 === 0);
+    const second = [...lines.filter((_, i) => i % 2 === 1), ...first.filter((_, i) => i % 50 === 0)];
+    await mkdir(join(dir, 'shared'), { recursive: true });
+    await writeFile(join(dir, 'shared', 'a.csv.gz'), gzipSync(`${SOURCE_HEADER}\n${first.join('\n')}\n`));
+    await writeFile(join(dir, 'shared', 'b.csv.gz'), gzipSync(`${SOURCE_HEADER}\n${second.join('\n')}\n`));
+    const out = join(dir, 'out-shared');
+    const report = await runEtl({ inputs: join(dir, 'shared', '*.csv.gz'), outDir: out });
+    const ref = referenceEtl([...first, ...second]);
+    expect(report.groupsOfFilesSharingDays).toBe(1);
+    expect(report.rowsRead).toBe(first.length + second.length);
+    expect([report.rowsAccepted, report.duplicatesRemoved]).toEqual([ref.accepted, ref.duplicates]);
+    expect(report.rowsAccepted + report.duplicatesRemoved + report.rowsQuarantined).toBe(report.rowsRead);
+    expect(await seriesRows(out)).toEqual(sorted);
+    const again = await runEtl({ inputs: join(dir, 'shared', '*.csv.gz'), outDir: out });
+    expect(again.inputs.every((i) => i.cached)).toBe(true);
+    expect(await seriesRows(out)).toEqual(sorted);
+  });
+});
+
 describe('runEtl on bad inputs', () => {
   const bad = async (name: string, content: Buffer | string): Promise<string> => {
     const file = join(dir, 'bad', name);

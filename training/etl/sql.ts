@@ -96,7 +96,7 @@ export function scanSql(files: readonly string[], mode: ScanMode, table: string)
       FROM ${readFragments(files)}))`;
   const source =
     mode === 'day-dedupe' ? `(SELECT *, count(*) AS copies FROM (${rows}) GROUP BY ALL)` : `(${rows})`;
-  const n = mode === 'day-dedupe' ? 'sum(copies)' : 'count(*)';
+  const n = mode === 'day-dedupe' ? 'sum(copies)::BIGINT' : 'count(*)';
   return `CREATE OR REPLACE TEMP TABLE ${table} AS
     SELECT product_id, user_id, category_code, brand, reason, raw, fragment,
       ${n} AS n, count(*) AS distinct_n,
