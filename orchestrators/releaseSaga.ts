@@ -92,8 +92,11 @@ export function* releaseSaga(context: df.OrchestrationContext): Generator<df.Tas
   function* bake(percent: number): Generator<df.Task, void, unknown> {
     let healthy = 0;
     let waited = 0;
-    while (waited < config.bakeSeconds) {
-      const interval = Math.min(config.analysisIntervalSeconds, config.bakeSeconds - waited);
+    // A bake that has not seen green healthy once (no traffic yet, or timers that fell due together after
+    // the host was down) goes on for up to one more bake period before it gives up.
+    while (waited < config.bakeSeconds || (healthy === 0 && waited < 2 * config.bakeSeconds)) {
+      const remaining = (waited < config.bakeSeconds ? 1 : 2) * config.bakeSeconds - waited;
+      const interval = Math.min(config.analysisIntervalSeconds, remaining);
       yield* sleepOrCancel(context, cancelEvent, interval);
       waited += interval;
       const request: AnalyzeCanaryInput = {
@@ -114,7 +117,7 @@ export function* releaseSaga(context: df.OrchestrationContext): Generator<df.Tas
     }
     if (healthy === 0) {
       throw new RollbackSignal(
-        `canary at ${percent}%: not enough requests to judge green within the bake period`,
+        `canary at ${percent}%: not enough requests to judge green within twice the bake period`,
       );
     }
   }

@@ -137,6 +137,34 @@ describe('release saga', () => {
     });
   });
 
+  it('bakes up to one more period while green has not been seen healthy, then judges', async () => {
+    scenario.current.canaryVerdicts = [
+      'insufficient-data',
+      'insufficient-data',
+      'insufficient-data',
+      'healthy',
+    ];
+    const id = await h.t.start('releaseSaga', releaseInput('2'), 'release-slow-traffic');
+    const status = await runUntil(h.t, h.clock, id, ['Completed', 'Failed']);
+    const output = status.output as ReleaseOutput;
+    expect(output.status).toBe('promoted');
+    // Four analyses at 10% (two extra), two at 50% and two at 100%.
+    expect(output.analyses).toHaveLength(8);
+  });
+
+  it('rolls back when green gets no judgeable traffic within twice the bake period', async () => {
+    scenario.current.canaryVerdicts = ['insufficient-data'];
+    const id = await h.t.start('releaseSaga', releaseInput('2'), 'release-no-traffic');
+    const status = await runUntil(h.t, h.clock, id, ['Completed', 'Failed']);
+    const output = status.output as ReleaseOutput;
+    expect(output).toMatchObject({
+      status: 'rolled-back',
+      reason: 'canary at 10%: not enough requests to judge green within twice the bake period',
+    });
+    expect(output.analyses).toHaveLength(4);
+    expect(scenario.current.endpoint.traffic).toEqual({ v1: 100 });
+  });
+
   it('tags the previous champion retired only after promotion', async () => {
     const id = await h.t.start('releaseSaga', releaseInput('2'), 'release-tags');
     await runUntil(h.t, h.clock, id, ['Completed', 'Failed']);
