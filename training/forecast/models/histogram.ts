@@ -115,9 +115,8 @@ export function buildHistogram(
   fillDominantBins(hist, skewed, layout, sumG, sumH);
   const count = features.length;
   let k = 0;
-  // Eight columns at a time pays off when the rows are dense; over sparse rows, eight scattered streams
-  // cost more cache misses than the shared loads save, so sparse leaves go four at a time.
-  for (; n * 2 >= rows && k + 7 < count; k += 8) {
+  // Eight columns per pass measured faster than four, twelve or sixteen, for dense and sparse leaves alike.
+  for (; k + 7 < count; k += 8) {
     const f0 = features[k + 0] as number;
     const f1 = features[k + 1] as number;
     const f2 = features[k + 2] as number;
