@@ -8,6 +8,8 @@
 import { binMatrix, binTrainingMatrix } from './binning.js';
 import {
   buildHistogram,
+  buildRootGradientHistogram,
+  clearGradientSums,
   gatherGradients,
   histogramLayout,
   subtractHistogram,
@@ -235,10 +237,20 @@ export function fitGbdt(
   const histPool: Float64Array[] = [];
   const takeHist = (): Float64Array => histPool.pop()?.fill(0) ?? new Float64Array(layout.size);
 
+  // Under L2 a row's hessian is its weight in every tree, so the root's hessian sums are built once.
+  let rootHessian: Float64Array | null = null;
+  const allFeatures = Int32Array.from({ length: cols }, (_, f) => f);
+
   for (let t = 0; t < params.maxTrees; t++) {
     computeGradients(params, train.y, train.weight, raw, gh);
     const features = sampleFeatures(cols, params.featureFraction, random);
     for (let i = 0; i < rows; i++) order[i] = i;
+    if (params.objective === 'l2' && rootHessian === null) {
+      rootHessian = new Float64Array(layout.size);
+      const [sumG, sumH] = gradientSums(gh, rows);
+      buildHistogram(rootHessian, columns, rows, allFeatures, layout, order, gh, rows, sumG, sumH);
+      clearGradientSums(rootHessian);
+    }
     const tree = growTree(
       params,
       columns,
@@ -251,6 +263,7 @@ export function fitGbdt(
       orderedGh,
       takeHist,
       histPool,
+      rootHessian,
     );
     // Leaves own contiguous ranges of `order`, so updating training scores needs no traversal.
     for (const leaf of tree.leaves) {
@@ -412,6 +425,16 @@ function findBestSplit(
   };
 }
 
+function gradientSums(gh: Float32Array, rows: number): [number, number] {
+  let sumG = 0;
+  let sumH = 0;
+  for (let i = 0; i < rows; i++) {
+    sumG += gh[2 * i] as number;
+    sumH += gh[2 * i + 1] as number;
+  }
+  return [sumG, sumH];
+}
+
 function growTree(
   params: GbdtParams,
   columns: Uint8Array,
@@ -424,16 +447,17 @@ function growTree(
   orderedGh: Float32Array,
   takeHist: () => Float64Array,
   histPool: Float64Array[],
+  rootHessian: Float64Array | null,
 ): { binTree: BinTree; leaves: { start: number; end: number; value: number }[] } {
-  let sumG = 0;
-  let sumH = 0;
-  for (let i = 0; i < rows; i++) {
-    sumG += gh[2 * i] as number;
-    sumH += gh[2 * i + 1] as number;
-  }
+  const [sumG, sumH] = gradientSums(gh, rows);
   const rootHist = takeHist();
-  // The root's rows are in natural order, so gh is already in leaf order.
-  buildHistogram(rootHist, columns, rows, features, layout, order, gh, rows, sumG, sumH);
+  if (rootHessian) {
+    rootHist.set(rootHessian);
+    buildRootGradientHistogram(rootHist, columns, rows, features, layout, gh, sumG);
+  } else {
+    // The root's rows are in natural order, so gh is already in leaf order.
+    buildHistogram(rootHist, columns, rows, features, layout, order, gh, rows, sumG, sumH);
+  }
   const root: GrowingLeaf = {
     start: 0,
     end: rows,

@@ -214,6 +214,122 @@ export function buildHistogram(
   }
 }
 
+/**
+ * Root histogram when every row's hessian is the same in every tree (L2: h = weight): `hist` arrives
+ * holding the hessian sums of all rows (cached once per fit) and zero gradient sums, and only gradients
+ * are added, which halves the adds of the one histogram that covers every row.
+ */
+export function buildRootGradientHistogram(
+  hist: Float64Array,
+  columns: Uint8Array,
+  rows: number,
+  allFeatures: Int32Array,
+  layout: HistogramLayout,
+  gh: Float32Array,
+  sumG: number,
+): void {
+  const [skewed, features] = splitByDominance(allFeatures, layout);
+  const base = layout.base;
+  for (const f of skewed) {
+    const c = columns.subarray(f * rows, f * rows + rows);
+    const b = base[f] as number;
+    const skip = layout.dominantBin[f] as number;
+    for (let r = 0; r < rows; r++) {
+      const bin = c[r] as number;
+      if (bin !== skip) hist[b + (bin << 1)] = (hist[b + (bin << 1)] as number) + (gh[2 * r] as number);
+    }
+    let g = sumG;
+    for (let j = b; j < b + ((layout.bins[f] as number) << 1); j += 2) g -= hist[j] as number;
+    hist[b + (skip << 1)] = g;
+  }
+  const count = features.length;
+  let k = 0;
+  for (; k + 7 < count; k += 8) {
+    const f0 = features[k + 0] as number;
+    const f1 = features[k + 1] as number;
+    const f2 = features[k + 2] as number;
+    const f3 = features[k + 3] as number;
+    const f4 = features[k + 4] as number;
+    const f5 = features[k + 5] as number;
+    const f6 = features[k + 6] as number;
+    const f7 = features[k + 7] as number;
+    const c0 = columns.subarray(f0 * rows, f0 * rows + rows);
+    const c1 = columns.subarray(f1 * rows, f1 * rows + rows);
+    const c2 = columns.subarray(f2 * rows, f2 * rows + rows);
+    const c3 = columns.subarray(f3 * rows, f3 * rows + rows);
+    const c4 = columns.subarray(f4 * rows, f4 * rows + rows);
+    const c5 = columns.subarray(f5 * rows, f5 * rows + rows);
+    const c6 = columns.subarray(f6 * rows, f6 * rows + rows);
+    const c7 = columns.subarray(f7 * rows, f7 * rows + rows);
+    const b0 = base[f0] as number;
+    const b1 = base[f1] as number;
+    const b2 = base[f2] as number;
+    const b3 = base[f3] as number;
+    const b4 = base[f4] as number;
+    const b5 = base[f5] as number;
+    const b6 = base[f6] as number;
+    const b7 = base[f7] as number;
+    for (let r = 0; r < rows; r++) {
+      const g = gh[2 * r] as number;
+      let j = b0 + ((c0[r] as number) << 1);
+      hist[j] = (hist[j] as number) + g;
+      j = b1 + ((c1[r] as number) << 1);
+      hist[j] = (hist[j] as number) + g;
+      j = b2 + ((c2[r] as number) << 1);
+      hist[j] = (hist[j] as number) + g;
+      j = b3 + ((c3[r] as number) << 1);
+      hist[j] = (hist[j] as number) + g;
+      j = b4 + ((c4[r] as number) << 1);
+      hist[j] = (hist[j] as number) + g;
+      j = b5 + ((c5[r] as number) << 1);
+      hist[j] = (hist[j] as number) + g;
+      j = b6 + ((c6[r] as number) << 1);
+      hist[j] = (hist[j] as number) + g;
+      j = b7 + ((c7[r] as number) << 1);
+      hist[j] = (hist[j] as number) + g;
+    }
+  }
+  for (; k + 3 < count; k += 4) {
+    const f0 = features[k + 0] as number;
+    const f1 = features[k + 1] as number;
+    const f2 = features[k + 2] as number;
+    const f3 = features[k + 3] as number;
+    const c0 = columns.subarray(f0 * rows, f0 * rows + rows);
+    const c1 = columns.subarray(f1 * rows, f1 * rows + rows);
+    const c2 = columns.subarray(f2 * rows, f2 * rows + rows);
+    const c3 = columns.subarray(f3 * rows, f3 * rows + rows);
+    const b0 = base[f0] as number;
+    const b1 = base[f1] as number;
+    const b2 = base[f2] as number;
+    const b3 = base[f3] as number;
+    for (let r = 0; r < rows; r++) {
+      const g = gh[2 * r] as number;
+      let j = b0 + ((c0[r] as number) << 1);
+      hist[j] = (hist[j] as number) + g;
+      j = b1 + ((c1[r] as number) << 1);
+      hist[j] = (hist[j] as number) + g;
+      j = b2 + ((c2[r] as number) << 1);
+      hist[j] = (hist[j] as number) + g;
+      j = b3 + ((c3[r] as number) << 1);
+      hist[j] = (hist[j] as number) + g;
+    }
+  }
+  for (; k < count; k++) {
+    const f = features[k] as number;
+    const c = columns.subarray(f * rows, f * rows + rows);
+    const b = base[f] as number;
+    for (let r = 0; r < rows; r++) {
+      const j = b + ((c[r] as number) << 1);
+      hist[j] = (hist[j] as number) + (gh[2 * r] as number);
+    }
+  }
+}
+
+/** Zeroes the gradient sums of a histogram, keeping the hessian sums. */
+export function clearGradientSums(hist: Float64Array): void {
+  for (let j = 0; j < hist.length; j += 2) hist[j] = 0;
+}
+
 /** Copies the (g, h) pairs of rows leafRows[0…n) into leaf order ("ordered gradients", as LightGBM). */
 export function gatherGradients(gh: Float32Array, leafRows: Uint32Array, n: number, out: Float32Array): void {
   for (let i = 0; i < n; i++) {
