@@ -17,10 +17,15 @@ export const literal = (text: string): string => `'${text.replaceAll("'", "''")}
 const literals = (texts: readonly string[]): string => `[${texts.map(literal).join(', ')}]`;
 
 /**
- * Prices are exact decimals so sums do not depend on the order parallel threads add them in: the same
- * input gives bit-identical revenue and price_mean on every run.
+ * Prices are parsed as exact decimals and summed as BIGINT ten-thousandths, so sums do not depend on the
+ * order parallel threads add them in (the same input gives bit-identical revenue and price_mean on every
+ * run) and stay 64-bit (DECIMAL sums are 128-bit, measured ~30% slower to aggregate). 14 digits keep the
+ * scaled value inside BIGINT: a price of 10^10 or more is a bad_price.
  */
-const PRICE_TYPE = 'DECIMAL(18, 4)';
+const PRICE_TYPE = 'DECIMAL(14, 4)';
+
+/** Price units per currency unit of the BIGINT sums. */
+const PRICE_SCALE = 10000;
 
 /** Tables a batch leaves behind for the statements that follow it. */
 export const BATCH_TABLES = {
@@ -86,11 +91,11 @@ export type ScanMode =
  */
 export function scanSql(files: readonly string[], mode: ScanMode, table: string): string {
   const reason = mode === 'suspect' ? suspectReason : dayReason;
-  const rows = `SELECT product_id, user_id, category_code, brand, etype, price_value, reason,
+  const rows = `SELECT product_id, user_id, category_code, brand, etype, price_units, reason,
       CASE WHEN reason IS NOT NULL THEN ${rawLine} END AS raw,
       CASE WHEN reason IS NOT NULL THEN filename END AS fragment
       ${mode === 'day-dedupe' ? ', CASE WHEN reason IS NULL THEN hash(event_time, category_id, price, user_session) END AS h' : ''}
-    FROM (SELECT *, ${reason} AS reason FROM (
+    FROM (SELECT *, ${reason} AS reason, (price_value * ${PRICE_SCALE})::BIGINT AS price_units FROM (
       SELECT *, TRY_CAST(price AS ${PRICE_TYPE}) AS price_value,
         CASE event_type ${EVENT_TYPES.map((t, i) => `WHEN ${literal(t)} THEN ${i}`).join(' ')} END::UTINYINT AS etype
       FROM ${readFragments(files)}))`;
@@ -104,9 +109,9 @@ export function scanSql(files: readonly string[], mode: ScanMode, table: string)
       count(*) FILTER (etype = 1) AS carts,
       count(*) FILTER (etype = 2) AS removes,
       count(*) FILTER (etype = 3) AS purchases,
-      coalesce(sum(price_value) FILTER (etype = 3), 0) AS revenue,
-      sum(price_value) FILTER (price_value > 0) AS price_sum,
-      count(*) FILTER (price_value > 0) AS price_n
+      coalesce(sum(price_units) FILTER (etype = 3), 0)::BIGINT AS revenue,
+      coalesce(sum(price_units) FILTER (price_units > 0), 0)::BIGINT AS price_sum,
+      count(*) FILTER (price_units > 0) AS price_n
     FROM ${source}
     GROUP BY product_id, user_id, category_code, brand, reason, raw, fragment`;
 }
@@ -126,7 +131,7 @@ export function scanStatsSql(table: string): string {
 
 /** Tables of one unit (a file, or files that share days): daily aggregates per key type and quarantine. */
 export function unitTablesSql(keyTypes: readonly KeyType[]): string {
-  const sumType = PRICE_TYPE.replace('18', '38');
+  const sumType = 'BIGINT';
   return [
     `CREATE OR REPLACE TEMP TABLE unit_quarantine (batch INTEGER, fragment VARCHAR, line BIGINT, reason VARCHAR, raw VARCHAR)`,
     `CREATE OR REPLACE TEMP TABLE unit_fragments (path VARCHAR, source_file VARCHAR)`,
@@ -185,11 +190,12 @@ const keyColumn: Record<KeyType, string> = {
 export function dayDailySql(batch: number, keyType: KeyType, day: string, table: string): string {
   const key = keyColumn[keyType];
   return `INSERT INTO unit_daily_${keyType}
-    SELECT ${batch}, key, DATE ${literal(day)}, sum(views), sum(carts), sum(removes), sum(purchases),
-      sum(revenue), sum(price_sum), sum(price_n), count(*)
+    SELECT ${batch}, key, DATE ${literal(day)}, sum(views)::BIGINT, sum(carts)::BIGINT, sum(removes)::BIGINT,
+      sum(purchases)::BIGINT, sum(revenue)::BIGINT, sum(price_sum)::BIGINT, sum(price_n)::BIGINT, count(*)
     FROM (
-      SELECT ${key} AS key, user_id, sum(views) AS views, sum(carts) AS carts, sum(removes) AS removes,
-        sum(purchases) AS purchases, sum(revenue) AS revenue, sum(price_sum) AS price_sum, sum(price_n) AS price_n
+      SELECT ${key} AS key, user_id, sum(views)::BIGINT AS views, sum(carts)::BIGINT AS carts,
+        sum(removes)::BIGINT AS removes, sum(purchases)::BIGINT AS purchases, sum(revenue)::BIGINT AS revenue,
+        sum(price_sum)::BIGINT AS price_sum, sum(price_n)::BIGINT AS price_n
       FROM ${table}
       WHERE reason IS NULL AND ${key} IS NOT NULL${keyType === 'product_id' ? '' : ` AND ${key} <> ''`}
       GROUP BY ALL
@@ -198,8 +204,8 @@ export function dayDailySql(batch: number, keyType: KeyType, day: string, table:
 
 /** A unit's daily aggregates of one key type, as the Parquet the unit cache keeps. */
 export function unitDailySql(keyType: KeyType, out: string): string {
-  return `COPY (SELECT key, date, views, carts, removes, purchases, revenue::DOUBLE AS revenue,
-      price_sum::DOUBLE AS price_sum, price_n, users FROM unit_daily_${keyType})
+  return `COPY (SELECT key, date, views, carts, removes, purchases, revenue / ${PRICE_SCALE} AS revenue,
+      price_sum / ${PRICE_SCALE} AS price_sum, price_n, users FROM unit_daily_${keyType})
     TO ${literal(out)} (FORMAT parquet)`;
 }
 
