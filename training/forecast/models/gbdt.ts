@@ -5,10 +5,12 @@
  * feature sampling from a seeded PRNG, and early stopping on a validation set.
  */
 
-import { binMatrix, binTrainingMatrix } from './binning.js';
+import { binMatrix, binTrainingMatrix, rowMajorBins } from './binning.js';
 import {
   buildHistogram,
   buildRootGradientHistogram,
+  buildSparseHistogram,
+  SPARSE_LEAF_SHARE,
   clearGradientSums,
   gatherGradients,
   histogramLayout,
@@ -216,6 +218,7 @@ export function fitGbdt(
   validateInput(train, params, valid);
   const { rows, cols } = train;
   const { edges, columns } = binTrainingMatrix(train, params.maxBins);
+  const rowBins = rowMajorBins(columns, rows, cols);
   // Compact histogram: feature f owns edges[f].length + 1 bins (bin 0 = missing).
   const layout = histogramLayout(edges, columns, rows);
   // Gradient and hessian of row r at 2r and 2r + 1: one array, one cache line for both.
@@ -254,6 +257,7 @@ export function fitGbdt(
     const tree = growTree(
       params,
       columns,
+      rowBins,
       rows,
       features,
       layout,
@@ -438,6 +442,7 @@ function gradientSums(gh: Float32Array, rows: number): [number, number] {
 function growTree(
   params: GbdtParams,
   columns: Uint8Array,
+  rowBins: Uint8Array,
   rows: number,
   features: Int32Array,
   layout: HistogramLayout,
@@ -536,18 +541,32 @@ function growTree(
     const smallHist = takeHist();
     const smallRows = order.subarray(small.start, small.end);
     gatherGradients(gh, smallRows, smallRows.length, orderedGh);
-    buildHistogram(
-      smallHist,
-      columns,
-      rows,
-      features,
-      layout,
-      smallRows,
-      orderedGh,
-      smallRows.length,
-      small.sumG,
-      small.sumH,
-    );
+    if (smallRows.length < rows * SPARSE_LEAF_SHARE) {
+      const cols = rowBins.length / rows;
+      buildSparseHistogram(
+        smallHist,
+        rowBins,
+        cols,
+        features,
+        layout,
+        smallRows,
+        orderedGh,
+        smallRows.length,
+      );
+    } else {
+      buildHistogram(
+        smallHist,
+        columns,
+        rows,
+        features,
+        layout,
+        smallRows,
+        orderedGh,
+        smallRows.length,
+        small.sumG,
+        small.sumH,
+      );
+    }
     const parentHist = leaf.hist;
     subtractHistogram(parentHist, smallHist, features, layout);
     small.hist = smallHist;

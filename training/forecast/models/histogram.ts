@@ -330,6 +330,53 @@ export function clearGradientSums(hist: Float64Array): void {
   for (let j = 0; j < hist.length; j += 2) hist[j] = 0;
 }
 
+/** Leaves with fewer than this share of all rows are built by buildSparseHistogram. */
+export const SPARSE_LEAF_SHARE = 1 / 64;
+
+/**
+ * Histogram of a sparse leaf from row-major bins (row r's bins at r·cols …). Over a few scattered rows
+ * the column-major walk touches one cache line per row and feature (measured 15 ns per add below a
+ * 1.5% share of the rows, 3 ns over the root); a row-major row is one cache line for all its features.
+ */
+export function buildSparseHistogram(
+  hist: Float64Array,
+  rowBins: Uint8Array,
+  cols: number,
+  features: Int32Array,
+  layout: HistogramLayout,
+  leafRows: Uint32Array,
+  gh: Float32Array,
+  n: number,
+): void {
+  const m = features.length;
+  const featureBase = new Int32Array(m);
+  for (let k = 0; k < m; k++) featureBase[k] = layout.base[features[k] as number] as number;
+  if (m === cols) {
+    // Every feature: bins and bases are read in step, one index fewer per add.
+    for (let i = 0; i < n; i++) {
+      const offset = (leafRows[i] as number) * cols;
+      const g = gh[2 * i] as number;
+      const h = gh[2 * i + 1] as number;
+      for (let k = 0; k < m; k++) {
+        const j = (featureBase[k] as number) + ((rowBins[offset + k] as number) << 1);
+        hist[j] = (hist[j] as number) + g;
+        hist[j + 1] = (hist[j + 1] as number) + h;
+      }
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const offset = (leafRows[i] as number) * cols;
+    const g = gh[2 * i] as number;
+    const h = gh[2 * i + 1] as number;
+    for (let k = 0; k < m; k++) {
+      const j = (featureBase[k] as number) + ((rowBins[offset + (features[k] as number)] as number) << 1);
+      hist[j] = (hist[j] as number) + g;
+      hist[j + 1] = (hist[j + 1] as number) + h;
+    }
+  }
+}
+
 /** Copies the (g, h) pairs of rows leafRows[0…n) into leaf order ("ordered gradients", as LightGBM). */
 export function gatherGradients(gh: Float32Array, leafRows: Uint32Array, n: number, out: Float32Array): void {
   for (let i = 0; i < n; i++) {
