@@ -104,7 +104,12 @@ beforeAll(async () => {
   await manager.createOrUpdateDeployment(endpoint, spec('green'));
   await manager.createOrUpdateDeployment(
     endpoint,
-    spec('shadow', { faults: { errorRate: 1, addedLatencyMs: 0 } }),
+    spec('shadow', {
+      faults: { errorRate: 1, addedLatencyMs: 0 },
+      // Mirror copies are fire-and-forget, so on a busy machine they can pile up past the usual limit of 32
+      // and be shed with 429; the mirror test counts copies that reached the server.
+      requestSettings: { requestTimeoutMs: 10_000, maxConcurrentRequestsPerInstance: 256 },
+    }),
   );
   await manager.createOrUpdateDeployment(
     endpoint,
