@@ -112,6 +112,8 @@ export class GbdtInputError extends Error {
 
 /** A threshold below every finite value: such a split sends only missing values left. */
 const MISSING_ONLY = -Number.MAX_VALUE;
+/** Stands in for the histogram of a leaf that will not be split. */
+const NO_HISTOGRAM = new Float64Array(0);
 /** XGBoost's default max_delta_step for Poisson, keeps early log-link steps from exploding. */
 const POISSON_MAX_DELTA_STEP = 0.7;
 
@@ -533,6 +535,17 @@ function growTree(
       parent: node,
       isLeft: false,
     };
+    const splittable = (child: GrowingLeaf): boolean =>
+      leaves.length + 1 < params.maxLeaves &&
+      child.depth < params.maxDepth &&
+      child.end - child.start >= 2 * params.minDataInLeaf;
+    if (!splittable(leftLeaf) && !splittable(rightLeaf)) {
+      // Neither child will be split (the tree is full or they are too deep or small): no histograms.
+      leftLeaf.hist = leaf.hist;
+      rightLeaf.hist = NO_HISTOGRAM;
+      leaves.splice(pick, 1, leftLeaf, rightLeaf);
+      continue;
+    }
     // Histogram subtraction: build the smaller child, derive the larger from the parent.
     const [small, large] =
       leftLeaf.end - leftLeaf.start <= rightLeaf.end - rightLeaf.start
@@ -572,18 +585,9 @@ function growTree(
     small.hist = smallHist;
     large.hist = parentHist;
     for (const child of [leftLeaf, rightLeaf]) {
-      child.best =
-        child.depth < params.maxDepth && child.end - child.start >= 2 * params.minDataInLeaf
-          ? findBestSplit(
-              params,
-              child.hist,
-              features,
-              layout,
-              child.sumG,
-              child.sumH,
-              child.end - child.start,
-            )
-          : null;
+      child.best = splittable(child)
+        ? findBestSplit(params, child.hist, features, layout, child.sumG, child.sumH, child.end - child.start)
+        : null;
     }
     leaves.splice(pick, 1, leftLeaf, rightLeaf);
   }
@@ -595,7 +599,7 @@ function growTree(
     leafValue[i] = value;
     out.push({ start: leaf.start, end: leaf.end, value });
     if (leaf.parent >= 0) (leaf.isLeft ? left : right)[leaf.parent] = ~i;
-    histPool.push(leaf.hist);
+    if (leaf.hist !== NO_HISTOGRAM) histPool.push(leaf.hist);
   });
   return {
     binTree: {
