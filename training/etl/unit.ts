@@ -110,11 +110,20 @@ async function attempt(
     await engine.run(
       `INSERT INTO unit_fragments VALUES ${fresh.map((f) => `(${literal(f.path)}, ${literal(f.source)})`).join(', ')}`,
     );
-    const checkpoints = fresh.flatMap((f) =>
-      f.checkpoints.map(([at, line]) => `(${literal(f.path)}, ${at}, ${line})`),
-    );
-    for (let i = 0; i < checkpoints.length; i += 5000) {
-      await engine.run(`INSERT INTO unit_checkpoints VALUES ${checkpoints.slice(i, i + 5000).join(', ')}`);
+    // Tens of thousands of checkpoints a day on dirty input: the appender skips rendering and parsing SQL.
+    const appender = await engine.connection.createAppender('unit_checkpoints', null, 'temp');
+    try {
+      for (const f of fresh) {
+        for (const [at, line] of f.checkpoints) {
+          appender.appendVarchar(f.path);
+          appender.appendBigInt(BigInt(at));
+          appender.appendBigInt(BigInt(line));
+          appender.endRow();
+        }
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
     }
     for (const f of fresh) registered.add(f.path);
   };
