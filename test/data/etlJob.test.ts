@@ -62,4 +62,20 @@ describe('aml/jobs/etl.yml', () => {
     expect((error as { stderr: string }).stderr).toContain(`WRONG_SCHEMA`);
     expect((error as { stderr: string }).stderr).toContain(bad);
   });
+
+  it('exits (code 2, file and reason on stderr) when a gzip breaks off after the progress bar started', async () => {
+    const fs = await import('node:fs/promises');
+    const whole = join(dir, 'whole.csv.gz');
+    await generateClickstream({ days: 5, products: 30, eventsPerDay: 400, seed: 5, out: whole });
+    // The first 2 kB still hold the header, so the run starts before the stream breaks off.
+    const cut = join(dir, 'cut.csv.gz');
+    await fs.writeFile(cut, (await fs.readFile(whole)).subarray(0, 2000));
+    const error = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'training/cli/etl.ts', '--input', cut, '--out', join(dir, 'never-cut')],
+      { timeout: 45_000 },
+    ).catch((e: unknown) => e as { code: number | null; killed: boolean; stderr: string });
+    expect(error).toMatchObject({ code: 2, killed: false });
+    expect((error as { stderr: string }).stderr).toMatch(/CORRUPT_INPUT.*cut\.csv\.gz: cannot decompress/);
+  });
 });

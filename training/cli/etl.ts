@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     return;
   }
   let progress: ReturnType<typeof startProgress> | undefined;
+  // The bar's redraw timer would keep a failed run's process alive (and its job "Running") forever.
   const report = await runEtl({
     inputs: values.input,
     outDir: values.out,
@@ -39,8 +40,7 @@ async function main(): Promise<void> {
           : p.filesDone * 100 + (p.phase === 'stage' ? Math.min(99, p.percent ?? 0) : 0);
       progress.update(Math.round(done), { rows: p.rowsRead, bytes: p.bytesDone });
     },
-  });
-  progress?.stop();
+  }).finally(() => progress?.stop());
   console.log(JSON.stringify(report, null, 2));
 }
 

@@ -45,8 +45,8 @@ async function main(): Promise<void> {
     eventsPerDay: number('events-per-day', values['events-per-day']),
     gzipLevel: number('gzip-level', values['gzip-level']),
     onProgress: (p) => progress.update(p.day, { rows: p.rows, bytes: p.uncompressedBytes }),
-  });
-  progress.stop();
+    // A failure must stop the bar too: its redraw timer would keep the process alive.
+  }).finally(() => progress.stop());
   console.log(JSON.stringify(summary, null, 2));
 }
 

@@ -234,6 +234,9 @@ async function attempt(
     await scan(suspects, splitter.suspectFragments(), 'suspect', counts);
     batches.set(suspects, counts);
   } catch (error) {
+    // Marks the unit failed first: finish() below hands over the days still open, and scheduling them now
+    // would run DuckDB statements while the caller closes the engine (a native crash or a hang).
+    failure ??= error;
     await drain().catch(() => undefined);
     throw error;
   } finally {
