@@ -3,7 +3,7 @@
 # Azure ML routes liveness (/health), readiness (/ready) and scoring (/score) to port 8080 (see the
 # inference_config in aml/deployments/*.yml) and mounts the registered model at AZUREML_MODEL_DIR.
 
-FROM node:20.20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -14,7 +14,7 @@ COPY inference ./inference
 RUN npx tsc --outDir dist --rootDir . --module NodeNext --moduleResolution NodeNext --target ES2022 \
       --strict --skipLibCheck --esModuleInterop --resolveJsonModule --types node inference/main.ts
 
-FROM node:20.20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production \
     AZUREML_INFERENCE_CONTAINER=true \
     INFERENCE_PORT=8080 \

@@ -1,10 +1,10 @@
 # Image of the Azure ML environment the ETL and training jobs run in (aml/jobs/*.yml use
-# `environment: azureml:demand-forecast-node20@latest` and run `npx tsx training/cli/<step>.ts`).
-# Build from the repository root: docker build -f inference/train.Dockerfile -t demand-forecast-node20 .
+# `environment: azureml:demand-forecast-jobs@latest` and run `npx tsx training/cli/<step>.ts`).
+# Build from the repository root: docker build -f inference/train.Dockerfile -t demand-forecast-jobs .
 # The job uploads the repository as its code snapshot without node_modules; the dependencies live at
 # /node_modules, which Node's resolution reaches by walking up from the job's working directory.
 
-FROM node:20.20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production \
     PATH=/node_modules/.bin:$PATH
 WORKDIR /

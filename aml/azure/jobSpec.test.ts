@@ -43,14 +43,14 @@ describe('CLI v2 job specs', () => {
       { name: 's1-train', specPath: 'aml/jobs/train.yml', inputs: { series } },
       root,
     );
-    job.environment = 'azureml:demand-forecast-node20:4';
+    job.environment = 'azureml:demand-forecast-jobs:4';
     const body = commandJobBody(job, {
       workspaceId: ws,
       codeIds: { 'train.yml': `${ws}/codes/repo/versions/9` },
     });
     expect(body.properties).toMatchObject({
       jobType: 'Command',
-      environmentId: `${ws}/environments/demand-forecast-node20/versions/4`,
+      environmentId: `${ws}/environments/demand-forecast-jobs/versions/4`,
       codeId: `${ws}/codes/repo/versions/9`,
       computeId: `${ws}/computes/cpu-cluster`,
       inputs: {
@@ -69,9 +69,9 @@ describe('CLI v2 job specs', () => {
     const body = commandJobBody(job, {
       workspaceId: ws,
       codeIds: { 'train.yml': `${ws}/codes/repo/versions/9` },
-      environmentIds: { 'train.yml': `${ws}/environments/demand-forecast-node20/versions/abc123` },
+      environmentIds: { 'train.yml': `${ws}/environments/demand-forecast-jobs/versions/abc123` },
     });
-    expect(body.properties.environmentId).toBe(`${ws}/environments/demand-forecast-node20/versions/abc123`);
+    expect(body.properties.environmentId).toBe(`${ws}/environments/demand-forecast-jobs/versions/abc123`);
   });
 
   it('refuses a local code folder without a registered code asset', async () => {

@@ -72,7 +72,7 @@ if ($signedIn) {
   Invoke-Checked { az extension add --name ml --upgrade --yes --only-show-errors | Out-Null }
   $wsArgs = @('--resource-group', (Current 'AZURE_RESOURCE_GROUP'), '--workspace-name', (Current 'AML_WORKSPACE_NAME'))
   $codeId = Register-Code $wsArgs
-  $jobEnvId = Register-Environment 'demand-forecast-node20' 'inference/train.Dockerfile' `
+  $jobEnvId = Register-Environment 'demand-forecast-jobs' 'inference/train.Dockerfile' `
     (New-StagedContext @('package.json', 'package-lock.json', 'inference/train.Dockerfile')) $wsArgs
   $inferEnvId = Register-Environment 'demand-forecast-infer' 'inference/infer.Dockerfile' `
     (New-StagedContext @('package.json', 'package-lock.json', 'tsconfig.json', 'training', 'inference')) $wsArgs

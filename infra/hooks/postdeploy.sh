@@ -55,7 +55,7 @@ if command -v az >/dev/null 2>&1 && az account show >/dev/null 2>&1; then
   az extension add --name ml --upgrade --yes --only-show-errors >/dev/null
   ws_args="--resource-group $(current AZURE_RESOURCE_GROUP) --workspace-name $(current AML_WORKSPACE_NAME)"
   code_id=$(register_code)
-  job_env_id=$(register_environment demand-forecast-node20 inference/train.Dockerfile \
+  job_env_id=$(register_environment demand-forecast-jobs inference/train.Dockerfile \
     "$(stage package.json package-lock.json inference/train.Dockerfile)")
   infer_env_id=$(register_environment demand-forecast-infer inference/infer.Dockerfile \
     "$(stage package.json package-lock.json tsconfig.json training inference)")

@@ -66,7 +66,7 @@ describe('infra: Azure ML assets registered at deploy', () => {
       /^az ml code create --name demand-forecast-src --version [0-9a-f]{16} --path /,
     );
     expect(creates[1]).toMatch(
-      /^az ml environment create --name demand-forecast-node20 --version [0-9a-f]{16} --build-context \S+ --dockerfile-path inference\/train.Dockerfile --resource-group the-AZURE_RESOURCE_GROUP --workspace-name the-AML_WORKSPACE_NAME/,
+      /^az ml environment create --name demand-forecast-jobs --version [0-9a-f]{16} --build-context \S+ --dockerfile-path inference\/train.Dockerfile --resource-group the-AZURE_RESOURCE_GROUP --workspace-name the-AML_WORKSPACE_NAME/,
     );
     expect(creates[2]).toMatch(
       /--name demand-forecast-infer .*--dockerfile-path inference\/infer.Dockerfile/,
