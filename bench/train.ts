@@ -2,7 +2,8 @@
  * Training benchmark: on 500 synthetic keys × 365 days, the full training run (features, 4-fold backtest
  * against the baselines, final fit) with wall time and peak RSS; forecast throughput and single-key latency;
  * and this GBDT against XGBoost `hist` on the same feature matrix exported as CSV, with the same
- * hyper-parameters on both sides (see HEAD_TO_HEAD): fit CPU-time ratio and WAPE difference.
+ * hyper-parameters on both sides (bench/headToHead.ts), each fitted in a fresh process: fit CPU-time ratio
+ * and WAPE difference.
  * XGBoost comes from Debian's python3-xgboost, installed here when missing; it is never a runtime dependency.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -11,45 +12,16 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { loadavg } from 'node:os';
-import { SpecialDays } from '../training/forecast/calendar.js';
-import { parseIsoDay } from '../training/forecast/dates.js';
 import { forecast, modelFromFile } from '../training/forecast/model.js';
-import {
-  DEFAULT_GBDT_PARAMS,
-  compileGbdt,
-  fitGbdt,
-  predictRow,
-  type Dataset,
-  type GbdtParams,
-} from '../training/forecast/models/gbdt.js';
-import { lastDay } from '../training/forecast/series.js';
-import { syntheticSeries } from '../training/forecast/synthetic.js';
+import type { Dataset } from '../training/forecast/models/gbdt.js';
 import { trainOnSeries } from '../training/forecast/train.js';
-import { buildTrainingRows, selectByTargetDay } from '../training/forecast/trainingRows.js';
+import { benchSeries, COMPARE_TREES, HEAD_TO_HEAD_PARAMS, headToHeadDatasets } from './headToHead.js';
 
 const OUT = resolve('bench/out/train');
 /** Keys in the synthetic set (override with BENCH_TRAIN_KEYS for a quick smoke run). */
 const KEYS = Number(process.env.BENCH_TRAIN_KEYS ?? 500);
 const DAYS = 365;
 const TARGETS = { fitTimeRatioVsXgboost: 2, wapeRelativeDiffVsXgboost: 0.03, singleKeyForecastP95Ms: 5 };
-/** Fixed tree count for the head-to-head (no early stopping on either side). */
-const COMPARE_TREES = 150;
-/**
- * Head-to-head hyper-parameters, passed to both libraries (XGBoost names in XGBOOST_SCRIPT):
- * - one thread each: this GBDT is single-threaded JavaScript, and fit time is compared in CPU seconds,
- *   which a second thread would not lower for either side (on this shared 2-core machine XGBoost with
- *   nthread 2 took 9× the CPU time of nthread 1 under load, spinning in OpenMP barriers);
- * - no column sampling: the two libraries would draw different subsets from different generators, and
- *   on this 14-day test window the sampling seed alone moves XGBoost's WAPE by ±4% (0.240 / 0.247 / 0.250
- *   for seeds 1 / 2 / 7), more than the 3% target, so sampling would turn the comparison into a coin toss;
- * - minDataInLeaf 0: XGBoost has no row-count limit per leaf, only min_child_weight (= minSumHessian).
- */
-const HEAD_TO_HEAD: Partial<GbdtParams> = {
-  maxTrees: COMPARE_TREES,
-  featureFraction: 1,
-  minDataInLeaf: 0,
-  seed: 7,
-};
 
 function progress(line: string): void {
   process.stderr.write(`\r${line.padEnd(100)}`);
@@ -128,22 +100,10 @@ wape = float(np.sum(np.abs(y * w - pred * w)) / np.sum(y * w))
 print(json.dumps({'cpuSeconds': cpu, 'wallSeconds': wall, 'wape': wape, 'version': xgb.__version__}))
 `;
 
-/** WAPE in purchases of a scaled-target dataset (y = purchases / scale, weight = scale). */
-function datasetWape(data: Dataset, predict: (offset: number) => number): number {
-  let err = 0;
-  let total = 0;
-  for (let r = 0; r < data.rows; r++) {
-    const w = data.weight?.[r] ?? 1;
-    err += Math.abs((data.y[r] as number) * w - predict(r * data.cols) * w);
-    total += (data.y[r] as number) * w;
-  }
-  return err / total;
-}
-
 async function main(): Promise<void> {
   await mkdir(OUT, { recursive: true });
   const { python, version: xgboostVersion } = ensureXgboost();
-  const series = syntheticSeries({ keys: KEYS, days: DAYS, startDay: parseIsoDay('2024-01-01'), seed: 42 });
+  const series = benchSeries(KEYS, DAYS);
 
   // 1. The full training run, as the training job does it.
   const rssBefore = process.resourceUsage().maxRSS / 1024;
@@ -183,28 +143,28 @@ async function main(): Promise<void> {
   const singleKeyP95Ms = latencies[Math.floor(latencies.length * 0.95)] as number;
 
   // 3. Head to head with XGBoost hist on the same matrix: train on targets up to 14 days before the
-  //    last day, test on the last 14 days.
-  const specialDays = new SpecialDays();
+  //    last day, test on the last 14 days. Each side fits in a fresh process of its own.
   const stride = artifacts.metrics.training.originStride;
-  const rows = buildTrainingRows(series, { horizon: 7, originStride: stride }, specialDays);
-  const end = Math.max(...series.map(lastDay));
-  const train = selectByTargetDay(rows, Number.MIN_SAFE_INTEGER, end - 14);
-  const test = selectByTargetDay(rows, end - 13, end);
+  const { train, test } = headToHeadDatasets(series, stride);
   progress(`writing CSV: ${train.rows} train rows, ${test.rows} test rows × ${train.cols} features`);
   await writeCsv(join(OUT, 'train.csv'), train);
   await writeCsv(join(OUT, 'test.csv'), test);
   process.stderr.write('\n');
-  const params: GbdtParams = { ...DEFAULT_GBDT_PARAMS, ...HEAD_TO_HEAD };
-  const ours0 = cpuSeconds();
-  const oursWall0 = performance.now();
-  const fit = fitGbdt(train, params, undefined, (it) =>
-    progress(`this GBDT: tree ${it.tree}/${COMPARE_TREES}`),
+  const params = HEAD_TO_HEAD_PARAMS;
+  const oursRun = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'gbdtFit.ts'), String(KEYS), String(DAYS), String(stride)],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 },
   );
-  const oursCpu = cpuSeconds() - ours0;
-  const oursWall = (performance.now() - oursWall0) / 1000;
   process.stderr.write('\n');
-  const compiled = compileGbdt(fit.model);
-  const oursWape = datasetWape(test, (offset) => predictRow(compiled, test.x, offset));
+  if (oursRun.status !== 0) throw new Error(`GBDT fit process failed with status ${oursRun.status}`);
+  const ours = JSON.parse(oursRun.stdout.trim().split('\n').at(-1) as string) as {
+    cpuSeconds: number;
+    wallSeconds: number;
+    wape: number;
+    baseScore: number;
+  };
+  const { cpuSeconds: oursCpu, wallSeconds: oursWall, wape: oursWape } = ours;
   progress('XGBoost hist: fitting (one thread, same parameters)');
   const xgbRun = spawnSync(
     python,
@@ -213,7 +173,7 @@ async function main(): Promise<void> {
       XGBOOST_SCRIPT,
       join(OUT, 'train.csv'),
       join(OUT, 'test.csv'),
-      JSON.stringify({ ...params, trees: COMPARE_TREES, baseScore: fit.model.baseScore }),
+      JSON.stringify({ ...params, trees: COMPARE_TREES, baseScore: ours.baseScore }),
     ],
     { encoding: 'utf8', maxBuffer: 1 << 24 },
   );
@@ -246,7 +206,10 @@ async function main(): Promise<void> {
       'fit CPU this / XGBoost',
       `${oursCpu.toFixed(2)} s / ${xgb.cpuSeconds.toFixed(2)} s (ratio ${fitTimeRatio.toFixed(2)})`,
     ],
-    ['fit wall this / XGBoost', `${oursWall.toFixed(2)} s / ${xgb.wallSeconds.toFixed(2)} s`],
+    [
+      'fit wall this / XGBoost',
+      `${oursWall.toFixed(2)} s / ${xgb.wallSeconds.toFixed(2)} s (each in a fresh process)`,
+    ],
     [
       'test WAPE this / XGBoost',
       `${oursWape.toFixed(4)} / ${xgb.wape.toFixed(4)} (${(wapeRelativeDiff * 100).toFixed(2)}%)`,
