@@ -1,5 +1,6 @@
 import type * as df from 'durable-functions';
 import { activityFailurePrefix, type ActivityFailure, type RetryPolicy } from '../activities/contracts.js';
+import { secondsFromNow } from './steps.js';
 
 /** An activity failed: its code and transience as the activity raised them (see ActivityFailure). */
 export class ActivityFailedError extends Error {
@@ -70,7 +71,7 @@ export function* callActivity<T>(
       if (!failure.transient || !retry || attempt >= retry.maxAttempts) {
         throw new ActivityFailedError(name, failure, attempt);
       }
-      yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + delay * 1000));
+      yield context.df.createTimer(secondsFromNow(context, delay));
       delay = Math.min(retry.maxDelaySeconds, delay * retry.backoffFactor);
     }
   }
