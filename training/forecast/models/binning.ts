@@ -200,16 +200,6 @@ function edgesFromSorted(
   return featureEdges;
 }
 
-/** The same bins row-major (row r's bins at r·cols …), for histograms over few scattered rows. */
-export function rowMajorBins(columns: Uint8Array, rows: number, cols: number): Uint8Array {
-  const bins = new Uint8Array(rows * cols);
-  for (let f = 0; f < cols; f++) {
-    const column = columns.subarray(f * rows, (f + 1) * rows);
-    for (let r = 0; r < rows; r++) bins[r * cols + f] = column[r] as number;
-  }
-  return bins;
-}
-
 /** Bin (0 = missing) of value v under one feature's edges. */
 function binOf(v: number, e: Float64Array): number {
   if (Number.isNaN(v)) return 0;

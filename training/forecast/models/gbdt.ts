@@ -5,16 +5,16 @@
  * feature sampling from a seeded PRNG, and early stopping on a validation set.
  */
 
-import { binMatrix, binTrainingMatrix, rowMajorBins } from './binning.js';
+import { binMatrix, binTrainingMatrix } from './binning.js';
 import {
+  binSlots,
   buildHistogram,
   buildRootGradientHistogram,
-  buildSparseHistogram,
-  SPARSE_LEAF_SHARE,
   clearGradientSums,
   gatherGradients,
   histogramLayout,
   subtractHistogram,
+  type BinSlots,
   type HistogramLayout,
 } from './histogram.js';
 
@@ -220,9 +220,10 @@ export function fitGbdt(
   validateInput(train, params, valid);
   const { rows, cols } = train;
   const { edges, columns } = binTrainingMatrix(train, params.maxBins);
-  const rowBins = rowMajorBins(columns, rows, cols);
   // Compact histogram: feature f owns edges[f].length + 1 bins (bin 0 = missing).
-  const layout = histogramLayout(edges, columns, rows);
+  const layout = histogramLayout(edges);
+  // Column-major bins serve the partition (one column per split), row-major slots the histograms.
+  const slots = binSlots(columns, rows, cols, layout);
   // Gradient and hessian of row r at 2r and 2r + 1: one array, one cache line for both.
   const gh = new Float32Array(2 * rows);
   const orderedGh = new Float32Array(2 * rows);
@@ -252,14 +253,13 @@ export function fitGbdt(
     for (let i = 0; i < rows; i++) order[i] = i;
     if (params.objective === 'l2' && rootHessian === null) {
       rootHessian = new Float64Array(layout.size);
-      const [sumG, sumH] = gradientSums(gh, rows);
-      buildHistogram(rootHessian, columns, rows, allFeatures, layout, order, gh, rows, sumG, sumH);
+      buildHistogram(rootHessian, slots, cols, allFeatures, order, gh, rows);
       clearGradientSums(rootHessian);
     }
     const tree = growTree(
       params,
       columns,
-      rowBins,
+      slots,
       rows,
       features,
       layout,
@@ -444,7 +444,7 @@ function gradientSums(gh: Float32Array, rows: number): [number, number] {
 function growTree(
   params: GbdtParams,
   columns: Uint8Array,
-  rowBins: Uint8Array,
+  slots: BinSlots,
   rows: number,
   features: Int32Array,
   layout: HistogramLayout,
@@ -458,12 +458,13 @@ function growTree(
 ): { binTree: BinTree; leaves: { start: number; end: number; value: number }[] } {
   const [sumG, sumH] = gradientSums(gh, rows);
   const rootHist = takeHist();
+  const cols = slots.length / rows;
   if (rootHessian) {
     rootHist.set(rootHessian);
-    buildRootGradientHistogram(rootHist, columns, rows, features, layout, gh, sumG);
+    buildRootGradientHistogram(rootHist, slots, cols, features, gh, rows);
   } else {
     // The root's rows are in natural order, so gh is already in leaf order.
-    buildHistogram(rootHist, columns, rows, features, layout, order, gh, rows, sumG, sumH);
+    buildHistogram(rootHist, slots, cols, features, order, gh, rows);
   }
   const root: GrowingLeaf = {
     start: 0,
@@ -554,32 +555,7 @@ function growTree(
     const smallHist = takeHist();
     const smallRows = order.subarray(small.start, small.end);
     gatherGradients(gh, smallRows, smallRows.length, orderedGh);
-    if (smallRows.length < rows * SPARSE_LEAF_SHARE) {
-      const cols = rowBins.length / rows;
-      buildSparseHistogram(
-        smallHist,
-        rowBins,
-        cols,
-        features,
-        layout,
-        smallRows,
-        orderedGh,
-        smallRows.length,
-      );
-    } else {
-      buildHistogram(
-        smallHist,
-        columns,
-        rows,
-        features,
-        layout,
-        smallRows,
-        orderedGh,
-        smallRows.length,
-        small.sumG,
-        small.sumH,
-      );
-    }
+    buildHistogram(smallHist, slots, cols, features, smallRows, orderedGh, smallRows.length);
     const parentHist = leaf.hist;
     subtractHistogram(parentHist, smallHist, features, layout);
     small.hist = smallHist;
