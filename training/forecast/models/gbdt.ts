@@ -7,14 +7,10 @@
 
 import { binMatrix, binTrainingMatrix } from './binning.js';
 import {
-  binSlots,
-  buildHistogram,
-  buildRootGradientHistogram,
   clearGradientSums,
-  gatherGradients,
   histogramLayout,
+  HistogramWorkspace,
   subtractHistogram,
-  type BinSlots,
   type HistogramLayout,
 } from './histogram.js';
 
@@ -222,17 +218,17 @@ export function fitGbdt(
   const { edges, columns } = binTrainingMatrix(train, params.maxBins);
   // Compact histogram: feature f owns edges[f].length + 1 bins (bin 0 = missing).
   const layout = histogramLayout(edges);
-  // Column-major bins serve the partition (one column per split), row-major slots the histograms.
-  const slots = binSlots(columns, rows, cols, layout);
+  // Column-major bins serve the partition (one column per split), the workspace's row-major slots the
+  // histograms. Live histograms: one per leaf at most, and the cached root hessians.
+  const workspace = new HistogramWorkspace(columns, rows, cols, layout, params.maxLeaves + 1);
   // Gradient and hessian of row r at 2r and 2r + 1: one array, one cache line for both.
-  const gh = new Float32Array(2 * rows);
-  const orderedGh = new Float32Array(2 * rows);
+  const gh = workspace.gh;
   const validBins = valid ? binMatrix(valid, edges) : null;
   const random = seededRandom(params.seed);
   const baseScore = initialScore(params, train);
   const raw = new Float64Array(rows).fill(baseScore);
   const validRaw = valid ? new Float64Array(valid.rows).fill(baseScore) : null;
-  const order = new Uint32Array(rows);
+  const order = workspace.order;
   const scratch = new Uint32Array(rows);
   const trees: TreeJson[] = [];
   const binTrees: BinTree[] = [];
@@ -240,8 +236,6 @@ export function fitGbdt(
   let bestIteration = 0;
   let bestValidError =
     valid && validRaw ? weightedAbsoluteError(params.objective, valid, validRaw) : Infinity;
-  const histPool: Float64Array[] = [];
-  const takeHist = (): Float64Array => histPool.pop()?.fill(0) ?? new Float64Array(layout.size);
 
   // Under L2 a row's hessian is its weight in every tree, so the root's hessian sums are built once.
   let rootHessian: Float64Array | null = null;
@@ -252,25 +246,13 @@ export function fitGbdt(
     const features = sampleFeatures(cols, params.featureFraction, random);
     for (let i = 0; i < rows; i++) order[i] = i;
     if (params.objective === 'l2' && rootHessian === null) {
-      rootHessian = new Float64Array(layout.size);
-      buildHistogram(rootHessian, slots, cols, allFeatures, order, gh, rows);
+      rootHessian = workspace.takeHistogram();
+      workspace.setFeatures(allFeatures);
+      workspace.buildLeaf(rootHessian, 0, rows);
       clearGradientSums(rootHessian);
     }
-    const tree = growTree(
-      params,
-      columns,
-      slots,
-      rows,
-      features,
-      layout,
-      gh,
-      order,
-      scratch,
-      orderedGh,
-      takeHist,
-      histPool,
-      rootHessian,
-    );
+    workspace.setFeatures(features);
+    const tree = growTree(params, columns, rows, features, layout, workspace, scratch, rootHessian);
     // Leaves own contiguous ranges of `order`, so updating training scores needs no traversal.
     for (const leaf of tree.leaves) {
       for (let i = leaf.start; i < leaf.end; i++) {
@@ -444,27 +426,21 @@ function gradientSums(gh: Float32Array, rows: number): [number, number] {
 function growTree(
   params: GbdtParams,
   columns: Uint8Array,
-  slots: BinSlots,
   rows: number,
   features: Int32Array,
   layout: HistogramLayout,
-  gh: Float32Array,
-  order: Uint32Array,
+  workspace: HistogramWorkspace,
   scratch: Uint32Array,
-  orderedGh: Float32Array,
-  takeHist: () => Float64Array,
-  histPool: Float64Array[],
   rootHessian: Float64Array | null,
 ): { binTree: BinTree; leaves: { start: number; end: number; value: number }[] } {
-  const [sumG, sumH] = gradientSums(gh, rows);
-  const rootHist = takeHist();
-  const cols = slots.length / rows;
+  const order = workspace.order;
+  const [sumG, sumH] = gradientSums(workspace.gh, rows);
+  const rootHist = workspace.takeHistogram();
   if (rootHessian) {
     rootHist.set(rootHessian);
-    buildRootGradientHistogram(rootHist, slots, cols, features, gh, rows);
+    workspace.buildRootGradients(rootHist);
   } else {
-    // The root's rows are in natural order, so gh is already in leaf order.
-    buildHistogram(rootHist, slots, cols, features, order, gh, rows);
+    workspace.buildLeaf(rootHist, 0, rows);
   }
   const root: GrowingLeaf = {
     start: 0,
@@ -552,10 +528,8 @@ function growTree(
       leftLeaf.end - leftLeaf.start <= rightLeaf.end - rightLeaf.start
         ? [leftLeaf, rightLeaf]
         : [rightLeaf, leftLeaf];
-    const smallHist = takeHist();
-    const smallRows = order.subarray(small.start, small.end);
-    gatherGradients(gh, smallRows, smallRows.length, orderedGh);
-    buildHistogram(smallHist, slots, cols, features, smallRows, orderedGh, smallRows.length);
+    const smallHist = workspace.takeHistogram();
+    workspace.buildLeaf(smallHist, small.start, small.end);
     const parentHist = leaf.hist;
     subtractHistogram(parentHist, smallHist, features, layout);
     small.hist = smallHist;
@@ -575,7 +549,7 @@ function growTree(
     leafValue[i] = value;
     out.push({ start: leaf.start, end: leaf.end, value });
     if (leaf.parent >= 0) (leaf.isLeft ? left : right)[leaf.parent] = ~i;
-    if (leaf.hist !== NO_HISTOGRAM) histPool.push(leaf.hist);
+    if (leaf.hist !== NO_HISTOGRAM) workspace.releaseHistogram(leaf.hist);
   });
   return {
     binTree: {

@@ -3,7 +3,10 @@
  * as XGBoost stores them, summed into double-precision histograms holding a (Σg, Σh) pair per bin of every
  * feature. Rows are read from a row-major matrix of histogram slots (XGBoost's row-wise layout with bin
  * offsets folded in): row r's feature f at r·cols + f holds the index of its bin's pair in the histogram.
+ * The loops over rows run as WebAssembly (histogramWasm.ts) over one memory that holds every array they
+ * read or write; HistogramWorkspace owns it.
  */
+import { createKernelMemory, instantiateHistogramKernels, type HistogramKernels } from './histogramWasm.js';
 
 /** Where each feature's bins sit in a compact histogram. */
 export interface HistogramLayout {
@@ -36,165 +39,173 @@ export function histogramLayout(edges: readonly Float64Array[]): HistogramLayout
   return { base, bins, size: total * 2 };
 }
 
-/** The row-major slot matrix of column-major bins (feature f's bins at f·rows …). */
-export function binSlots(columns: Uint8Array, rows: number, cols: number, layout: HistogramLayout): BinSlots {
-  // Two bytes per entry while every slot fits, which halves the memory the row walk reads.
-  const slots = layout.size / 2 <= 0x10000 ? new Uint16Array(rows * cols) : new Uint32Array(rows * cols);
+/** Bytes per slot: two while every slot index fits, which halves the memory the row walk reads. */
+function slotBytesFor(layout: HistogramLayout): 2 | 4 {
+  return layout.size / 2 <= 0x10000 ? 2 : 4;
+}
+
+/** Fills `slots` (rows × cols, row-major) from column-major bins (feature f's bins at f·rows …). */
+function fillSlots(
+  slots: BinSlots,
+  columns: Uint8Array,
+  rows: number,
+  cols: number,
+  layout: HistogramLayout,
+): void {
   for (let f = 0; f < cols; f++) {
     const column = columns.subarray(f * rows, (f + 1) * rows);
     const first = (layout.base[f] as number) >> 1;
     for (let r = 0, k = f; r < rows; r++, k += cols) slots[k] = first + (column[r] as number);
   }
-  return slots;
+}
+
+/** Rounds a byte offset up to a 64-byte boundary (cache lines; 16 would do for f64x2 adds). */
+function aligned(offset: number): number {
+  return Math.ceil(offset / 64) * 64;
 }
 
 /**
- * Adds the rows leafRows[0…n) into hist; gh holds their (g, h) pairs in the same order ("ordered
- * gradients", gatherGradients). Rows in a leaf stay ascending (stable partition), so the walk through the
- * slot matrix only moves forward. With every feature in play, a row's slots are read in one unrolled run.
+ * The memory the histogram kernels work in, and views of it: the slot matrix, the row order (leaves own
+ * contiguous ranges of it), the gradients in natural row order, and a fixed pool of histograms.
  */
-export function buildHistogram(
-  hist: Float64Array,
-  slots: BinSlots,
-  cols: number,
-  features: Int32Array,
-  leafRows: Uint32Array,
-  gh: Float32Array,
-  n: number,
-): void {
-  if (features.length !== cols) {
-    buildHistogramOfFeatures(hist, slots, cols, features, leafRows, gh, n);
-    return;
-  }
-  const tail = cols & ~7;
-  for (let i = 0; i < n; i++) {
-    const offset = (leafRows[i] as number) * cols;
-    const g = gh[2 * i] as number;
-    const h = gh[2 * i + 1] as number;
-    // Eight slots loaded ahead of their adds measured 10% faster than one add after another.
-    let k = offset;
-    for (const end = offset + tail; k < end; k += 8) {
-      const j0 = (slots[k] as number) << 1;
-      const j1 = (slots[k + 1] as number) << 1;
-      const j2 = (slots[k + 2] as number) << 1;
-      const j3 = (slots[k + 3] as number) << 1;
-      const j4 = (slots[k + 4] as number) << 1;
-      const j5 = (slots[k + 5] as number) << 1;
-      const j6 = (slots[k + 6] as number) << 1;
-      const j7 = (slots[k + 7] as number) << 1;
-      hist[j0] = (hist[j0] as number) + g;
-      hist[j0 + 1] = (hist[j0 + 1] as number) + h;
-      hist[j1] = (hist[j1] as number) + g;
-      hist[j1 + 1] = (hist[j1 + 1] as number) + h;
-      hist[j2] = (hist[j2] as number) + g;
-      hist[j2 + 1] = (hist[j2 + 1] as number) + h;
-      hist[j3] = (hist[j3] as number) + g;
-      hist[j3 + 1] = (hist[j3 + 1] as number) + h;
-      hist[j4] = (hist[j4] as number) + g;
-      hist[j4 + 1] = (hist[j4 + 1] as number) + h;
-      hist[j5] = (hist[j5] as number) + g;
-      hist[j5 + 1] = (hist[j5 + 1] as number) + h;
-      hist[j6] = (hist[j6] as number) + g;
-      hist[j6 + 1] = (hist[j6 + 1] as number) + h;
-      hist[j7] = (hist[j7] as number) + g;
-      hist[j7 + 1] = (hist[j7 + 1] as number) + h;
-    }
-    for (const end = offset + cols; k < end; k++) {
-      const j = (slots[k] as number) << 1;
-      hist[j] = (hist[j] as number) + g;
-      hist[j + 1] = (hist[j + 1] as number) + h;
-    }
-  }
-}
+export class HistogramWorkspace {
+  /** Row-major slots (see BinSlots). */
+  readonly slots: BinSlots;
+  /** Row indexes; growTree partitions it so that each leaf's rows are one ascending range. */
+  readonly order: Uint32Array;
+  /** (g, h) of row r at 2r and 2r + 1. */
+  readonly gh: Float32Array;
+  private readonly orderedGh: Float32Array;
+  private readonly featureOffsets: Int32Array;
+  private featureCount: number;
+  private readonly free: Float64Array[];
+  private readonly kernels: HistogramKernels;
+  private readonly rowBytes: number;
+  private readonly wide: boolean;
+  private readonly buffer: ArrayBuffer;
 
-/** buildHistogram over a sample of the features. */
-function buildHistogramOfFeatures(
-  hist: Float64Array,
-  slots: BinSlots,
-  cols: number,
-  features: Int32Array,
-  leafRows: Uint32Array,
-  gh: Float32Array,
-  n: number,
-): void {
-  const m = features.length;
-  for (let i = 0; i < n; i++) {
-    const offset = (leafRows[i] as number) * cols;
-    const g = gh[2 * i] as number;
-    const h = gh[2 * i + 1] as number;
-    for (let k = 0; k < m; k++) {
-      const j = (slots[offset + (features[k] as number)] as number) << 1;
-      hist[j] = (hist[j] as number) + g;
-      hist[j + 1] = (hist[j + 1] as number) + h;
-    }
+  /** Sets up a memory for `rows` × `cols` slots and `histograms` histograms of layout.size doubles. */
+  constructor(
+    columns: Uint8Array,
+    readonly rows: number,
+    readonly cols: number,
+    readonly layout: HistogramLayout,
+    histograms: number,
+  ) {
+    const slotBytes = slotBytesFor(layout);
+    this.wide = slotBytes === 4;
+    this.rowBytes = cols * slotBytes;
+    const at = { slots: 0, order: 0, gh: 0, orderedGh: 0, features: 0, histograms: 0 };
+    let end = 0;
+    at.slots = end;
+    end = aligned(end + rows * cols * slotBytes);
+    at.order = end;
+    end = aligned(end + rows * 4);
+    at.gh = end;
+    end = aligned(end + rows * 8);
+    at.orderedGh = end;
+    end = aligned(end + rows * 8);
+    at.features = end;
+    end = aligned(end + cols * 4);
+    at.histograms = end;
+    const histogramBytes = aligned(layout.size * 8);
+    end += histograms * histogramBytes;
+    const memory = createKernelMemory(end);
+    const buffer = memory.buffer;
+    this.buffer = buffer;
+    this.slots =
+      slotBytes === 2
+        ? new Uint16Array(buffer, at.slots, rows * cols)
+        : new Uint32Array(buffer, at.slots, rows * cols);
+    fillSlots(this.slots, columns, rows, cols, layout);
+    this.order = new Uint32Array(buffer, at.order, rows);
+    this.gh = new Float32Array(buffer, at.gh, 2 * rows);
+    this.orderedGh = new Float32Array(buffer, at.orderedGh, 2 * rows);
+    this.featureOffsets = new Int32Array(buffer, at.features, cols);
+    this.featureCount = cols;
+    this.free = Array.from(
+      { length: histograms },
+      (_, i) => new Float64Array(buffer, at.histograms + i * histogramBytes, layout.size),
+    );
+    this.kernels = instantiateHistogramKernels(memory);
   }
-}
 
-/**
- * Root histogram when every row's hessian is the same in every tree (L2: h = weight): `hist` arrives
- * holding the hessian sums of all rows (cached once per fit) and zero gradient sums, and only gradients
- * are added, which halves the adds of the one histogram that covers every row.
- */
-export function buildRootGradientHistogram(
-  hist: Float64Array,
-  slots: BinSlots,
-  cols: number,
-  features: Int32Array,
-  gh: Float32Array,
-  rows: number,
-): void {
-  if (features.length !== cols) {
-    const m = features.length;
-    for (let r = 0, offset = 0; r < rows; r++, offset += cols) {
-      const g = gh[2 * r] as number;
-      for (let k = 0; k < m; k++) {
-        const j = (slots[offset + (features[k] as number)] as number) << 1;
-        hist[j] = (hist[j] as number) + g;
-      }
-    }
-    return;
+  /** The features the following builds cover (ascending ids); the others' bins are left as they are. */
+  setFeatures(features: Int32Array): void {
+    this.featureCount = features.length;
+    const slotBytes = this.rowBytes / Math.max(1, this.cols);
+    for (let k = 0; k < features.length; k++) this.featureOffsets[k] = (features[k] as number) * slotBytes;
   }
-  const tail = cols & ~7;
-  for (let r = 0, offset = 0; r < rows; r++, offset += cols) {
-    const g = gh[2 * r] as number;
-    let k = offset;
-    for (const end = offset + tail; k < end; k += 8) {
-      const j0 = (slots[k] as number) << 1;
-      const j1 = (slots[k + 1] as number) << 1;
-      const j2 = (slots[k + 2] as number) << 1;
-      const j3 = (slots[k + 3] as number) << 1;
-      const j4 = (slots[k + 4] as number) << 1;
-      const j5 = (slots[k + 5] as number) << 1;
-      const j6 = (slots[k + 6] as number) << 1;
-      const j7 = (slots[k + 7] as number) << 1;
-      hist[j0] = (hist[j0] as number) + g;
-      hist[j1] = (hist[j1] as number) + g;
-      hist[j2] = (hist[j2] as number) + g;
-      hist[j3] = (hist[j3] as number) + g;
-      hist[j4] = (hist[j4] as number) + g;
-      hist[j5] = (hist[j5] as number) + g;
-      hist[j6] = (hist[j6] as number) + g;
-      hist[j7] = (hist[j7] as number) + g;
-    }
-    for (const end = offset + cols; k < end; k++) {
-      const j = (slots[k] as number) << 1;
-      hist[j] = (hist[j] as number) + g;
-    }
+
+  /** A zeroed histogram from the pool; throws when all are in use. */
+  takeHistogram(): Float64Array {
+    const hist = this.free.pop();
+    if (!hist) throw new Error('histogram pool exhausted');
+    return hist.fill(0);
+  }
+
+  /** Returns a histogram to the pool. */
+  releaseHistogram(hist: Float64Array): void {
+    this.free.push(hist);
+  }
+
+  /**
+   * Adds the rows order[start…end) into hist. Their (g, h) pairs are first gathered into leaf order
+   * ("ordered gradients", as LightGBM), so the row loop reads them sequentially.
+   */
+  buildLeaf(hist: Float64Array, start: number, end: number): void {
+    this.checkOwned(hist);
+    const n = end - start;
+    if (n <= 0 || this.featureCount === 0) return;
+    const k = this.kernels;
+    const rows = this.order.byteOffset + start * 4;
+    k.gather(this.gh.byteOffset, rows, n, this.orderedGh.byteOffset);
+    const args = [
+      hist.byteOffset,
+      this.slots.byteOffset,
+      this.rowBytes,
+      rows,
+      this.orderedGh.byteOffset,
+      n,
+      this.featureOffsets.byteOffset,
+      this.featureOffsets.byteOffset + 4 * this.featureCount,
+    ] as const;
+    if (this.featureCount === this.cols) (this.wide ? k.leaf32 : k.leaf16)(...args);
+    else (this.wide ? k.leafSubset32 : k.leafSubset16)(...args);
+  }
+
+  /**
+   * Root histogram when every row's hessian is the same in every tree (L2: h = weight): `hist` arrives
+   * holding the hessian sums of all rows (cached once per fit) and zero gradient sums, and only gradients
+   * are added, which halves the adds of the one histogram that covers every row.
+   */
+  buildRootGradients(hist: Float64Array): void {
+    this.checkOwned(hist);
+    if (this.rows === 0 || this.featureCount === 0) return;
+    const k = this.kernels;
+    const args = [
+      hist.byteOffset,
+      this.slots.byteOffset,
+      this.rowBytes,
+      this.gh.byteOffset,
+      this.rows,
+      this.featureOffsets.byteOffset,
+      this.featureOffsets.byteOffset + 4 * this.featureCount,
+    ] as const;
+    if (this.featureCount === this.cols) (this.wide ? k.rootGradients32 : k.rootGradients16)(...args);
+    else (this.wide ? k.rootGradientsSubset32 : k.rootGradientsSubset16)(...args);
+  }
+
+  /** The kernels address memory by offset: a histogram from elsewhere would be written at random. */
+  private checkOwned(hist: Float64Array): void {
+    if (hist.buffer !== this.buffer || hist.length !== this.layout.size)
+      throw new Error('histogram is not from this workspace');
   }
 }
 
 /** Zeroes the gradient sums of a histogram, keeping the hessian sums. */
 export function clearGradientSums(hist: Float64Array): void {
   for (let j = 0; j < hist.length; j += 2) hist[j] = 0;
-}
-
-/** Copies the (g, h) pairs of rows leafRows[0…n) into leaf order ("ordered gradients", as LightGBM). */
-export function gatherGradients(gh: Float32Array, leafRows: Uint32Array, n: number, out: Float32Array): void {
-  for (let i = 0; i < n; i++) {
-    const r = leafRows[i] as number;
-    out[2 * i] = gh[2 * r] as number;
-    out[2 * i + 1] = gh[2 * r + 1] as number;
-  }
 }
 
 /** parent ← parent − child over the given features: the sibling's histogram without a pass over rows. */
