@@ -218,8 +218,8 @@ export function fitGbdt(
   const { edges, columns } = binTrainingMatrix(train, params.maxBins);
   // Compact histogram: feature f owns edges[f].length + 1 bins (bin 0 = missing).
   const layout = histogramLayout(edges);
-  // Column-major bins serve the partition (one column per split), the workspace's row-major slots the
-  // histograms. Live histograms: one per leaf at most, and the cached root hessians.
+  // The workspace keeps column-major bins for the partition (one column per split) and row-major slots for
+  // the histograms. Live histograms: one per leaf at most, and the cached root hessians.
   const workspace = new HistogramWorkspace(columns, rows, cols, layout, params.maxLeaves + 1);
   // Gradient and hessian of row r at 2r and 2r + 1: one array, one cache line for both.
   const gh = workspace.gh;
@@ -229,7 +229,6 @@ export function fitGbdt(
   const raw = new Float64Array(rows).fill(baseScore);
   const validRaw = valid ? new Float64Array(valid.rows).fill(baseScore) : null;
   const order = workspace.order;
-  const scratch = new Uint32Array(rows);
   const trees: TreeJson[] = [];
   const binTrees: BinTree[] = [];
   const history: GbdtIteration[] = [];
@@ -252,7 +251,7 @@ export function fitGbdt(
       clearGradientSums(rootHessian);
     }
     workspace.setFeatures(features);
-    const tree = growTree(params, columns, rows, features, layout, workspace, scratch, rootHessian);
+    const tree = growTree(params, rows, features, layout, workspace, rootHessian);
     // Leaves own contiguous ranges of `order`, so updating training scores needs no traversal.
     for (const leaf of tree.leaves) {
       for (let i = leaf.start; i < leaf.end; i++) {
@@ -425,15 +424,12 @@ function gradientSums(gh: Float32Array, rows: number): [number, number] {
 
 function growTree(
   params: GbdtParams,
-  columns: Uint8Array,
   rows: number,
   features: Int32Array,
   layout: HistogramLayout,
   workspace: HistogramWorkspace,
-  scratch: Uint32Array,
   rootHessian: Float64Array | null,
 ): { binTree: BinTree; leaves: { start: number; end: number; value: number }[] } {
-  const order = workspace.order;
   const [sumG, sumH] = gradientSums(workspace.gh, rows);
   const rootHist = workspace.takeHistogram();
   if (rootHessian) {
@@ -473,17 +469,7 @@ function growTree(
     if (pick < 0) break;
     const leaf = leaves[pick] as GrowingLeaf;
     const split = leaf.best as SplitCandidate;
-    // Stable in-place partition keeps row order, hence results, independent of history.
-    let l = leaf.start;
-    let s = 0;
-    const splitColumn = columns.subarray(split.feature * rows, (split.feature + 1) * rows);
-    const splitBin = split.bin;
-    for (let i = leaf.start, end = leaf.end; i < end; i++) {
-      const r = order[i] as number;
-      if ((splitColumn[r] as number) <= splitBin) order[l++] = r;
-      else scratch[s++] = r;
-    }
-    order.set(scratch.subarray(0, s), l);
+    const l = workspace.partition(leaf.start, leaf.end, split.feature, split.bin);
     const node = feature.length;
     feature.push(split.feature);
     bin.push(split.bin);

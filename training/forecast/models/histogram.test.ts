@@ -152,6 +152,33 @@ for (const fx of [narrow(), wide()]) {
   });
 }
 
+describe('partition', () => {
+  const fx = narrow();
+  it('splits one range of the row order stably by a feature’s bin, leaving the rest alone', () => {
+    const workspace = new HistogramWorkspace(fx.columns, fx.rows, fx.cols, fx.layout, 1);
+    const random = seededRandom(8);
+    const all = Array.from({ length: fx.rows }, (_, r) => r);
+    const shuffled = all
+      .map((r) => [random(), r] as const)
+      .sort((a, b) => a[0] - b[0])
+      .map(([, r]) => r);
+    workspace.order.set(shuffled);
+    const [start, end, feature, bin] = [100, 2500, 3, 12];
+    const binOf = (r: number): number => fx.columns[feature * fx.rows + r] as number;
+    const range = shuffled.slice(start, end);
+    const expected = [...range.filter((r) => binOf(r) <= bin), ...range.filter((r) => binOf(r) > bin)];
+    const split = workspace.partition(start, end, feature, bin);
+    expect(split).toBe(start + range.filter((r) => binOf(r) <= bin).length);
+    expect(split).toBeGreaterThan(start);
+    expect(split).toBeLessThan(end);
+    expect(Array.from(workspace.order)).toEqual([
+      ...shuffled.slice(0, start),
+      ...expected,
+      ...shuffled.slice(end),
+    ]);
+  });
+});
+
 describe('histogram pool', () => {
   const fx = narrow();
   it('hands out zeroed histograms, a fixed number of them, and rejects foreign ones', () => {

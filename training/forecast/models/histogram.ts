@@ -65,8 +65,9 @@ function aligned(offset: number): number {
 }
 
 /**
- * The memory the histogram kernels work in, and views of it: the slot matrix, the row order (leaves own
- * contiguous ranges of it), the gradients in natural row order, and a fixed pool of histograms.
+ * The memory the kernels work in, and views of it: the slot matrix, the column-major bins (for the
+ * partition), the row order (leaves own contiguous ranges of it), the gradients in natural row order, and a
+ * fixed pool of histograms.
  */
 export class HistogramWorkspace {
   /** Row-major slots (see BinSlots). */
@@ -76,6 +77,8 @@ export class HistogramWorkspace {
   /** (g, h) of row r at 2r and 2r + 1. */
   readonly gh: Float32Array;
   private readonly orderedGh: Float32Array;
+  private readonly columns: Uint8Array;
+  private readonly scratch: Uint32Array;
   private readonly featureOffsets: Int32Array;
   private featureCount: number;
   private readonly free: Float64Array[];
@@ -95,11 +98,24 @@ export class HistogramWorkspace {
     const slotBytes = slotBytesFor(layout);
     this.wide = slotBytes === 4;
     this.rowBytes = cols * slotBytes;
-    const at = { slots: 0, order: 0, gh: 0, orderedGh: 0, features: 0, histograms: 0 };
+    const at = {
+      slots: 0,
+      columns: 0,
+      order: 0,
+      scratch: 0,
+      gh: 0,
+      orderedGh: 0,
+      features: 0,
+      histograms: 0,
+    };
     let end = 0;
     at.slots = end;
     end = aligned(end + rows * cols * slotBytes);
+    at.columns = end;
+    end = aligned(end + rows * cols);
     at.order = end;
+    end = aligned(end + rows * 4);
+    at.scratch = end;
     end = aligned(end + rows * 4);
     at.gh = end;
     end = aligned(end + rows * 8);
@@ -118,7 +134,10 @@ export class HistogramWorkspace {
         ? new Uint16Array(buffer, at.slots, rows * cols)
         : new Uint32Array(buffer, at.slots, rows * cols);
     fillSlots(this.slots, columns, rows, cols, layout);
+    this.columns = new Uint8Array(buffer, at.columns, rows * cols);
+    this.columns.set(columns.subarray(0, rows * cols));
     this.order = new Uint32Array(buffer, at.order, rows);
+    this.scratch = new Uint32Array(buffer, at.scratch, rows);
     this.gh = new Float32Array(buffer, at.gh, 2 * rows);
     this.orderedGh = new Float32Array(buffer, at.orderedGh, 2 * rows);
     this.featureOffsets = new Int32Array(buffer, at.features, cols);
@@ -128,6 +147,24 @@ export class HistogramWorkspace {
       (_, i) => new Float64Array(buffer, at.histograms + i * histogramBytes, layout.size),
     );
     this.kernels = instantiateHistogramKernels(memory);
+  }
+
+  /**
+   * Splits order[start…end) stably: rows whose bin of `feature` is ≤ `bin` first, then the others, each
+   * part in its previous order (so results do not depend on history). Returns where the second part starts.
+   */
+  partition(start: number, end: number, feature: number, bin: number): number {
+    const n = end - start;
+    if (n <= 0) return start;
+    const left = this.kernels.partition(
+      this.order.byteOffset + start * 4,
+      n,
+      this.columns.byteOffset + feature * this.rows,
+      bin,
+      this.scratch.byteOffset,
+    );
+    this.order.set(this.scratch.subarray(0, n - left), start + left);
+    return start + left;
   }
 
   /** The features the following builds cover (ascending ids); the others' bins are left as they are. */

@@ -46,18 +46,23 @@ const op = {
   set: (local: number) => [0x21, ...uleb(local)],
   tee: (local: number) => [0x22, ...uleb(local)],
   i32Load: [0x28, 2, 0],
+  i32Load8u: [0x2d, 0, 0],
   i64Load: [0x29, 3, 0],
   f32Load: [0x2a, 2, 0],
   f64Load: [0x2b, 3, 0],
   i32Load16u: [0x2f, 1, 0],
+  i32Store: [0x36, 2, 0],
   i64Store: [0x37, 3, 0],
   f64Store: [0x39, 3, 0],
   i32Const: (value: number) => [0x41, ...sleb(value)],
   i32LtU: [0x49],
+  i32GtU: [0x4b],
   i32GeU: [0x4f],
   i32Add: [0x6a],
+  i32Sub: [0x6b],
   i32Mul: [0x6c],
   i32Shl: [0x74],
+  i32ShrU: [0x76],
   f64Add: [0xa0],
   f64PromoteF32: [0xbb],
   v128Load: [0xfd, ...uleb(0x00), 4, 0],
@@ -70,6 +75,8 @@ const op = {
 interface Kernel {
   name: string;
   params: number;
+  /** Result types (none but for partition). */
+  results?: number[];
   /** Local declarations beyond the parameters: [count, type] pairs. */
   locals: [number, number][];
   body: number[][];
@@ -213,6 +220,56 @@ function gatherKernel(): Kernel {
   };
 }
 
+/**
+ * partition(rows, n, column, bin, scratch) → left count: a stable partition of the n u32 row indexes at
+ * `rows` by their u8 bin in `column` (≤ bin stays in front, in place; the rest go to `scratch`, in order).
+ * Branch-free: which side a row goes is a coin toss to a branch predictor, so every row is written to both
+ * places and only the two write positions move by the comparison's 0 / 1.
+ */
+function partitionKernel(): Kernel {
+  const [rows, n, column, bin, scratch] = [0, 1, 2, 3, 4];
+  const [end, left, start, r] = [5, 6, 7, 8];
+  return {
+    name: 'partition',
+    params: 5,
+    results: [I32],
+    locals: [[4, I32]],
+    body: [
+      ...[
+        op.get(rows),
+        op.tee(start),
+        op.tee(left),
+        op.get(n),
+        op.i32Const(2),
+        op.i32Shl,
+        op.i32Add,
+        op.set(end),
+      ],
+      ...[op.block, op.get(rows), op.get(end), op.i32GeU, op.brIf(0)],
+      op.loop,
+      ...[op.get(rows), op.i32Load, op.set(r)],
+      ...[op.get(left), op.get(r), op.i32Store, op.get(scratch), op.get(r), op.i32Store],
+      ...[
+        op.get(column),
+        op.get(r),
+        op.i32Add,
+        op.i32Load8u,
+        op.get(bin),
+        op.i32GtU,
+        op.i32Const(2),
+        op.i32Shl,
+      ],
+      // On the stack: 4 when the row goes right, else 0.
+      ...[op.tee(r), op.get(scratch), op.i32Add, op.set(scratch)],
+      ...[op.get(left), op.i32Const(4), op.i32Add, op.get(r), op.i32Sub, op.set(left)],
+      ...[op.get(rows), op.i32Const(4), op.i32Add, op.tee(rows), op.get(end), op.i32LtU, op.brIf(0)],
+      op.end,
+      op.end,
+      ...[op.get(left), op.get(start), op.i32Sub, op.i32Const(2), op.i32ShrU],
+    ],
+  };
+}
+
 function section(id: number, content: number[]): number[] {
   return [id, ...uleb(content.length), ...content];
 }
@@ -227,14 +284,20 @@ function name(text: string): number[] {
 
 const KERNELS: Kernel[] = [
   gatherKernel(),
+  partitionKernel(),
   ...([2, 4] as const).flatMap((slotBytes) =>
     [false, true].flatMap((subset) => [leafKernel(subset, slotBytes), rootGradientKernel(subset, slotBytes)]),
   ),
 ];
 
-/** The module's binary: one function per kernel, all taking i32 arguments and returning nothing. */
+/** The module's binary: one function per kernel, all taking i32 arguments. */
 export function histogramModuleBytes(): Uint8Array {
-  const types = KERNELS.map((k) => [0x60, ...uleb(k.params), ...Array<number>(k.params).fill(I32), 0]);
+  const types = KERNELS.map((k) => [
+    0x60,
+    ...uleb(k.params),
+    ...Array<number>(k.params).fill(I32),
+    ...vector((k.results ?? []).map((type) => [type])),
+  ]);
   const memoryImport = [...name('env'), ...name('memory'), 0x02, 0x00, 0x00];
   const functions = KERNELS.map((_, i) => uleb(i));
   const exports = KERNELS.map((k, i) => [...name(k.name), 0x00, ...uleb(i)]);
@@ -255,6 +318,7 @@ export function histogramModuleBytes(): Uint8Array {
 /** The kernels of one instance; arguments are byte offsets into its memory, counts and sizes. */
 export interface HistogramKernels {
   gather(gh: number, rows: number, n: number, out: number): void;
+  partition(rows: number, n: number, column: number, bin: number, scratch: number): number;
   leaf16(...args: LeafArgs): void;
   leafSubset16(...args: LeafArgs): void;
   leaf32(...args: LeafArgs): void;
