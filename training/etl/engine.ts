@@ -9,11 +9,16 @@ export interface EngineOptions {
   memoryLimit?: string;
 }
 
-/** An in-memory DuckDB with bounded memory and one connection. */
+/** An in-memory DuckDB with bounded memory: a connection for queries and one for loading rows. */
 export interface Engine {
   connection: DuckDBConnection;
-  /** Runs one statement; while it runs, reports DuckDB's own progress (0-100) every interval. */
-  run(sql: string, onPercent?: (percent: number) => void): Promise<void>;
+  /** Loads rows with the appender while `connection` runs SQL on earlier ones. */
+  loader: DuckDBConnection;
+  /**
+   * Runs statements; while they run, reports DuckDB's own progress (0-100) every interval. Resolves to the
+   * rows the last statement changed.
+   */
+  run(sql: string, onPercent?: (percent: number) => void): Promise<number>;
   /** Runs a query and returns its rows as JSON-friendly objects. */
   rows(sql: string): Promise<Record<string, unknown>[]>;
   close(): void;
@@ -31,10 +36,12 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     autoload_known_extensions: 'false',
   });
   const connection = await instance.connect();
+  const loader = await instance.connect();
   // Progress is a session setting; printing it is off because the caller renders its own line.
   await connection.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
   return {
     connection,
+    loader,
     async run(sql, onPercent) {
       const timer =
         onPercent &&
@@ -45,7 +52,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       const t0 = performance.now();
       const c0 = process.cpuUsage();
       try {
-        await connection.run(sql);
+        const result = await connection.run(sql);
+        return result.rowsChanged;
       } finally {
         if (process.env.ETL_DEBUG_SQL) {
           const cpu = process.cpuUsage(c0);
@@ -61,6 +69,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       return reader.getRowObjectsJS() as Record<string, unknown>[];
     },
     close() {
+      loader.closeSync();
       connection.closeSync();
       instance.closeSync();
     },

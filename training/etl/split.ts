@@ -3,13 +3,14 @@ import { closeSync, createReadStream, openSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { EtlInputError } from './errors.js';
+import { type RowBatch, RowEncoder } from './rows.js';
 
 /**
  * Version of the split rules below (what counts as a well-formed event_time, what is a duplicate); part of
  * the ETL code version because it decides which lines are valid.
  */
 export const SPLIT_RULES_VERSION =
-  'split-1: event_time YYYY-MM-DD HH:MM:SS UTC, calendar-checked; dup = same bytes';
+  'split-3: event_time YYYY-MM-DD HH:MM:SS UTC, calendar-checked; dup = same bytes; plain lines encoded';
 
 /** A file of raw lines (plain CSV, no header) written by the splitter for DuckDB to read. */
 export interface Fragment {
@@ -25,7 +26,9 @@ export interface Fragment {
 /** One calendar day's lines (from every file split so far). */
 export interface DayLines {
   day: string;
-  /** Lines of the day, minus the exact copies the splitter recognised (those are in `copies`). */
+  /** Plainly valid lines handed over as encoded rows (see {@link RowEncoder}); only in encode mode. */
+  rows: number;
+  /** The day's other lines as they are (every line in full mode), minus the exact copies in `copies`. */
   fragments: Fragment[];
   /** Exact copies of earlier lines of the same day and second, removed from `fragments`. */
   copies: Fragment[];
@@ -47,12 +50,45 @@ export interface SplitFileResult {
   bytes: number;
 }
 
-/** A line for a day whose fragments were already processed and deleted: the unit must be redone keeping them. */
-export class LateDayError extends Error {
-  constructor(readonly day: string) {
-    super(`lines of ${day} arrived after that day was processed`);
-    this.name = 'LateDayError';
+/**
+ * The input is out of the order a fast path needs: a line for a day whose fragments were already processed
+ * and deleted ('late'), or, in encode mode, lines of a day that may hold copies the splitter cannot see
+ * ('unordered': time going backwards, or a day coming back). The unit must be split again in full mode,
+ * keeping every fragment.
+ */
+export class SplitOrderError extends Error {
+  constructor(
+    readonly day: string,
+    readonly why: 'late' | 'unordered',
+  ) {
+    super(
+      why === 'late'
+        ? `lines of ${day} arrived after that day was processed`
+        : `lines of ${day} are not in time order`,
+    );
+    this.name = 'SplitOrderError';
   }
+}
+
+/** How the splitter treats days and lines. */
+export interface SplitMode {
+  /** When false, a line for a day already handed over throws {@link SplitOrderError} ('late'). */
+  keepEmitted: boolean;
+  /**
+   * Hands plainly valid lines over as encoded rows instead of writing them. Needs time-ordered input
+   * (copies are recognised within a second), so any disorder throws {@link SplitOrderError} ('unordered').
+   */
+  encode: boolean;
+}
+
+/** Where the splitter's output goes, in input order: a day's row batches always come before the day. */
+export interface SplitSink {
+  /** A day that is complete as far as the input read so far tells. */
+  day(lines: DayLines): void;
+  /** Encoded rows (encode mode). */
+  rows(batch: RowBatch): void;
+  /** Awaited after each decompressed chunk: lets the consumer catch up (back-pressure). */
+  settle(): Promise<void>;
 }
 
 /** A fragment being written: its file and the byte ranges of `data` waiting to be written. */
@@ -68,6 +104,7 @@ interface Sink {
 interface Bucket {
   day: string;
   dayBytes: Buffer;
+  rows: number;
   fragments: Fragment[];
   copies: Fragment[];
   sink?: Sink;
@@ -125,8 +162,9 @@ function digit(b: Buffer, at: number): number {
  * and let DuckDB work on finished days while later ones are still being decompressed. On the way it
  * checks each line's event_time (lines without a well-formed one, or with a quote, go to a "suspect"
  * fragment: they cannot be valid) and, for time-ordered input, takes out exact copies of a line within its
- * second so DuckDB need not de-duplicate. A day is handed to `onDay` when the lines move on to another day;
- * lines that come back to a handed-over day make it "late", to be processed again at the end.
+ * second so DuckDB need not de-duplicate. In encode mode plainly valid lines become typed rows (see
+ * {@link RowEncoder}) for DuckDB's appender, so DuckDB parses only the few other lines. A day is handed to `onDay` when the lines move on to another day; lines that
+ * come back to a handed-over day make it "late", to be processed again at the end.
  * Hand-written because no library does this routing at decompression speed.
  */
 export class DaySplitter {
@@ -136,23 +174,27 @@ export class DaySplitter {
   private readonly suspects: Fragment[] = [];
   private fragmentCount = 0;
   private readonly dirty = new Set<Sink>();
+  private readonly encoder: RowEncoder;
 
   /**
    * @param dir where fragments go
-   * @param onDay called with each day that is complete as far as the input read so far tells
-   * @param keepEmitted when false, a late line for an emitted day throws {@link LateDayError}
+   * @param sink receives the days and encoded rows
+   * @param mode what to do with late days and whether to encode lines
    */
   constructor(
     private readonly dir: string,
-    private readonly onDay: (day: DayLines) => void,
-    private readonly keepEmitted: boolean,
-  ) {}
+    private readonly sink: SplitSink,
+    private readonly mode: SplitMode,
+  ) {
+    this.encoder = new RowEncoder((batch) => sink.rows(batch));
+  }
 
   /** A day's lines as the consumer sees them. */
   day(day: string): DayLines {
     const b = this.buckets.get(day);
     return {
       day,
+      rows: b?.rows ?? 0,
       fragments: b?.fragments ?? [],
       copies: b?.copies ?? [],
       needsDedupe: b?.needsDedupe ?? false,
@@ -179,31 +221,35 @@ export class DaySplitter {
     const state = { line: 0, emptyLines: 0 };
     let bytes = 0;
     let carry: Buffer | undefined;
+    const chunks = (text as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     try {
-      for await (const chunk of text) {
-        const buf = chunk as Buffer;
+      for (;;) {
+        let next: IteratorResult<Buffer>;
+        try {
+          next = await chunks.next();
+        } catch (cause) {
+          throw new EtlInputError('CORRUPT_INPUT', file, `cannot decompress: ${(cause as Error).message}`, {
+            cause,
+          });
+        }
+        if (next.done) break;
+        const buf = next.value;
         bytes += buf.length;
         const data = carry ? Buffer.concat([carry, buf]) : buf;
         const end = data.lastIndexOf(NEWLINE) + 1;
         if (end > 0) this.route(data.subarray(0, end), file, state);
         carry = end < data.length ? Buffer.from(data.subarray(end)) : undefined;
+        await this.sink.settle();
       }
-      if (carry && carry.length > 0) this.route(Buffer.concat([carry, Buffer.from('\n')]), file, state);
-    } catch (cause) {
+    } finally {
+      // Stops reading when the split ends early (bad input, or a failure downstream).
       source.destroy();
-      if (cause instanceof LateDayError) throw cause;
-      throw new EtlInputError('CORRUPT_INPUT', file, `cannot decompress: ${(cause as Error).message}`, {
-        cause,
-      });
+      text.destroy();
     }
+    if (carry && carry.length > 0) this.route(Buffer.concat([carry, Buffer.from('\n')]), file, state);
     // A file ends its day; the next file's lines of the same day come back as late lines.
     this.leaveCurrent();
-    for (const bucket of this.buckets.values()) {
-      this.close(bucket.sink);
-      bucket.sink = undefined;
-      this.close(bucket.copySink);
-      bucket.copySink = undefined;
-    }
+    for (const bucket of this.buckets.values()) this.closeSinks(bucket);
     this.close(this.suspectSink);
     this.suspectSink = undefined;
     return {
@@ -220,9 +266,7 @@ export class DaySplitter {
     const remaining: string[] = [];
     const late: string[] = [];
     for (const [day, bucket] of this.buckets) {
-      this.close(bucket.sink);
-      this.close(bucket.copySink);
-      bucket.sink = bucket.copySink = undefined;
+      this.closeSinks(bucket);
       if (bucket.late) late.push(day);
       else if (!bucket.emitted) remaining.push(day);
     }
@@ -274,7 +318,10 @@ export class DaySplitter {
           }
         }
       } else {
-        if (second < bucket.lastSecond) bucket.needsDedupe = true;
+        if (second < bucket.lastSecond) {
+          if (this.mode.encode) throw new SplitOrderError(bucket.day, 'unordered');
+          bucket.needsDedupe = true;
+        }
         bucket.lastSecond = second;
         bucket.runLength = 0;
       }
@@ -286,8 +333,11 @@ export class DaySplitter {
         bucket.runBufs[r] = data;
         bucket.runStarts[r] = pos;
         bucket.runEnds[r] = end;
-        bucket.sink ??= this.open(file, line, bucket.fragments);
-        this.append(bucket.sink, data, pos, nl + 1, line);
+        if (this.mode.encode && this.encoder.encode(data, pos, nl, bucket.day)) bucket.rows++;
+        else {
+          bucket.sink ??= this.open(file, line, bucket.fragments);
+          this.append(bucket.sink, data, pos, nl + 1, line);
+        }
       }
       pos = nl + 1;
     }
@@ -301,6 +351,7 @@ export class DaySplitter {
       bucket = {
         day,
         dayBytes: Buffer.from(day, 'latin1'),
+        rows: 0,
         fragments: [],
         copies: [],
         lastSecond: -1,
@@ -315,9 +366,10 @@ export class DaySplitter {
       this.buckets.set(day, bucket);
     } else {
       // Lines of this day come in more than one run: copies may sit in different runs.
+      if (this.mode.encode) throw new SplitOrderError(day, 'unordered');
       bucket.needsDedupe = true;
       if (bucket.emitted && !bucket.late) {
-        if (!this.keepEmitted) throw new LateDayError(day);
+        if (!this.mode.keepEmitted) throw new SplitOrderError(day, 'late');
         bucket.late = true;
       }
     }
@@ -331,22 +383,39 @@ export class DaySplitter {
     this.current = undefined;
     if (!bucket) return;
     this.flush();
-    this.close(bucket.sink);
-    this.close(bucket.copySink);
-    bucket.sink = bucket.copySink = undefined;
+    this.closeSinks(bucket);
     bucket.runLength = 0;
     bucket.runBufs = [];
+    this.encoder.flush();
     if (!bucket.emitted) {
       bucket.emitted = true;
-      this.onDay(this.day(bucket.day));
+      this.sink.day(this.day(bucket.day));
     }
   }
 
-  private open(source: string, line: number, into: Fragment[]): Sink {
+  private newFragment(source: string, into: Fragment[]): Fragment {
     const path = join(this.dir, `f${this.fragmentCount++}.csv`);
     const fragment: Fragment = { path, source, lines: 0, bytes: 0, checkpoints: [] };
     into.push(fragment);
-    return { fd: openSync(path, 'w'), fragment, nextSourceLine: line, data: undefined, starts: [], ends: [] };
+    return fragment;
+  }
+
+  private open(source: string, line: number, into: Fragment[]): Sink {
+    const fragment = this.newFragment(source, into);
+    return {
+      fd: openSync(fragment.path, 'w'),
+      fragment,
+      nextSourceLine: line,
+      data: undefined,
+      starts: [],
+      ends: [],
+    };
+  }
+
+  private closeSinks(bucket: Bucket): void {
+    this.close(bucket.sink);
+    this.close(bucket.copySink);
+    bucket.sink = bucket.copySink = undefined;
   }
 
   private append(sink: Sink, data: Buffer, start: number, end: number, line: number): void {

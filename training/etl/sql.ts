@@ -81,16 +81,33 @@ export type ScanMode =
   /** Lines that cannot be valid: only classified for the quarantine. */
   | 'suspect';
 
+/** Key types whose texts are dictionary-encoded in the day tables. */
+export type DictionaryKey = 'category_code' | 'brand';
+
+/** The dictionary table of one key type (id UINTEGER, text VARCHAR). */
+export function dictionaryTable(prefix: string, key: DictionaryKey): string {
+  return `${prefix}_dict_${key}`;
+}
+
 /**
- * One scan of fragments into `table`: per (product, user, category, brand) the counts and sums of the
- * distinct valid rows (n = rows with copies, distinct_n = without), and one group per distinct invalid line
- * with its reason, raw text and fragment. This single grain serves every key type's daily aggregates and
- * distinct users, and the quarantine, from one parse. In 'day-dedupe' mode exact duplicates are grouped
- * first on their typed fields plus a hash of the text-only ones; a false match needs a 64-bit hash
- * collision between two rows of the same product, user, event type, price, category and brand.
+ * A day's table of valid rows, what its daily aggregates are computed from: keys as dictionary ids
+ * (0 = empty), the price in ten-thousandths (0 = empty or zero, which count alike everywhere).
+ */
+export function dayRowsTableSql(name: string): string {
+  return `CREATE OR REPLACE TABLE ${name} (etype UTINYINT, product_id BIGINT, category UINTEGER, brand UINTEGER,
+    price_units BIGINT, user_id BIGINT)`;
+}
+
+/**
+ * One scan of raw fragments into `table`: one row per line with its typed fields, or for an invalid line
+ * its reason, raw text and fragment; n counts the line's copies (always 1 unless de-duplicating). In
+ * 'day-dedupe' mode exact duplicates are grouped first on their typed fields plus a hash of the text-only
+ * ones; a false match needs a 64-bit hash collision between two rows of the same product, user, event
+ * type, price, category and brand.
  */
 export function scanSql(files: readonly string[], mode: ScanMode, table: string): string {
   const reason = mode === 'suspect' ? suspectReason : dayReason;
+  const columns = 'product_id, user_id, category_code, brand, etype, price_units, reason, raw, fragment';
   const rows = `SELECT product_id, user_id, category_code, brand, etype, price_units, reason,
       CASE WHEN reason IS NOT NULL THEN ${rawLine} END AS raw,
       CASE WHEN reason IS NOT NULL THEN filename END AS fragment
@@ -99,21 +116,27 @@ export function scanSql(files: readonly string[], mode: ScanMode, table: string)
       SELECT *, TRY_CAST(price AS ${PRICE_TYPE}) AS price_value,
         CASE event_type ${EVENT_TYPES.map((t, i) => `WHEN ${literal(t)} THEN ${i}`).join(' ')} END::UTINYINT AS etype
       FROM ${readFragments(files)}))`;
-  const source =
-    mode === 'day-dedupe' ? `(SELECT *, count(*) AS copies FROM (${rows}) GROUP BY ALL)` : `(${rows})`;
-  const n = mode === 'day-dedupe' ? 'sum(copies)::BIGINT' : 'count(*)';
-  return `CREATE OR REPLACE TEMP TABLE ${table} AS
-    SELECT product_id, user_id, category_code, brand, reason, raw, fragment,
-      ${n} AS n, count(*) AS distinct_n,
-      count(*) FILTER (etype = 0) AS views,
-      count(*) FILTER (etype = 1) AS carts,
-      count(*) FILTER (etype = 2) AS removes,
-      count(*) FILTER (etype = 3) AS purchases,
-      coalesce(sum(price_units) FILTER (etype = 3), 0)::BIGINT AS revenue,
-      coalesce(sum(price_units) FILTER (price_units > 0), 0)::BIGINT AS price_sum,
-      count(*) FILTER (price_units > 0) AS price_n
-    FROM ${source}
-    GROUP BY product_id, user_id, category_code, brand, reason, raw, fragment`;
+  const body =
+    mode === 'day-dedupe'
+      ? `SELECT ${columns}, count(*) AS n FROM (${rows}) GROUP BY ${columns}, h`
+      : `SELECT ${columns}, 1 AS n FROM (${rows})`;
+  return `CREATE OR REPLACE TEMP TABLE ${table} AS ${body}`;
+}
+
+/** Texts of one key among a scan's valid rows that the dictionary does not hold yet. */
+export function newTextsSql(table: string, key: DictionaryKey, prefix: string): string {
+  return `SELECT DISTINCT ${key} AS text FROM ${table}
+    WHERE reason IS NULL AND ${key} IS NOT NULL AND ${key} NOT IN (SELECT text FROM ${dictionaryTable(prefix, key)})`;
+}
+
+/** Adds the valid rows of a scan (each once, whatever its copies) to a day's rows, keys as dictionary ids. */
+export function scanValidRowsSql(table: string, rowsTable: string, prefix: string): string {
+  return `INSERT INTO ${rowsTable}
+    SELECT s.etype, s.product_id, coalesce(c.id, 0), coalesce(b.id, 0), coalesce(s.price_units, 0), s.user_id
+    FROM ${table} s
+      LEFT JOIN ${dictionaryTable(prefix, 'category_code')} c ON c.text = s.category_code
+      LEFT JOIN ${dictionaryTable(prefix, 'brand')} b ON b.text = s.brand
+    WHERE s.reason IS NULL`;
 }
 
 /** Drops the reader's rejects of the previous scan (the reader appends to them). */
@@ -123,7 +146,7 @@ export const dropRejectsSql = `DROP TABLE IF EXISTS ${BATCH_TABLES.rejects}; DRO
 export function scanStatsSql(table: string): string {
   return `SELECT
     coalesce(sum(n) FILTER (reason IS NULL), 0) AS valid_rows,
-    coalesce(sum(distinct_n) FILTER (reason IS NULL), 0) AS distinct_rows,
+    count(*) FILTER (reason IS NULL) AS distinct_rows,
     coalesce(sum(n), 0) AS parsed_rows,
     (SELECT count(*) FROM (SELECT DISTINCT scan_id, file_id, line FROM ${BATCH_TABLES.rejects})) AS rejected_lines
   FROM ${table}`;
@@ -175,31 +198,45 @@ export function scanQuarantineSql(batch: number, table: string): string {
       SELECT fragment, reason, raw, unnest(range(n)) FROM ${table} WHERE reason IS NOT NULL)`;
 }
 
-// Keys are grouped in their native type (product_id as BIGINT keeps the per-user hash table narrow) and
-// rendered as VARCHAR only in the output.
-const keyColumn: Record<KeyType, string> = {
-  product_id: 'product_id',
-  category_code: 'category_code',
-  brand: 'brand',
-};
-
 /**
- * Daily aggregates of one key type over a day's scan. Distinct users come from a first aggregation per
- * (key, user); the scan holds the whole day, so they are exact.
+ * Daily aggregates of one key type over a day's rows, in two aggregations: the counts and sums per
+ * (key, event type), a small table, and the distinct (key, user) pairs for exact distinct users. Keys are
+ * grouped as integers (dictionary ids for texts) and rendered only here.
  */
-export function dayDailySql(batch: number, keyType: KeyType, day: string, table: string): string {
-  const key = keyColumn[keyType];
+export function dayDailySql(
+  batch: number,
+  keyType: KeyType,
+  day: string,
+  rowsTable: string,
+  prefix: string,
+): string {
+  const id = keyType === 'product_id' ? 'product_id' : keyType === 'category_code' ? 'category' : 'brand';
+  const where = keyType === 'product_id' ? '' : `WHERE ${id} <> 0`;
+  const key = keyType === 'product_id' ? 's.id' : 'd.text';
+  const dictionary =
+    keyType === 'product_id' ? '' : `JOIN ${dictionaryTable(prefix, keyType)} d ON d.id = s.id`;
   return `INSERT INTO unit_daily_${keyType}
-    SELECT ${batch}, key, DATE ${literal(day)}, sum(views)::BIGINT, sum(carts)::BIGINT, sum(removes)::BIGINT,
-      sum(purchases)::BIGINT, sum(revenue)::BIGINT, sum(price_sum)::BIGINT, sum(price_n)::BIGINT, count(*)
+    SELECT ${batch}, ${key}, DATE ${literal(day)}, s.views, s.carts, s.removes, s.purchases, s.revenue,
+      s.price_sum, s.price_n, u.users
     FROM (
-      SELECT ${key} AS key, user_id, sum(views)::BIGINT AS views, sum(carts)::BIGINT AS carts,
-        sum(removes)::BIGINT AS removes, sum(purchases)::BIGINT AS purchases, sum(revenue)::BIGINT AS revenue,
-        sum(price_sum)::BIGINT AS price_sum, sum(price_n)::BIGINT AS price_n
-      FROM ${table}
-      WHERE reason IS NULL AND ${key} IS NOT NULL${keyType === 'product_id' ? '' : ` AND ${key} <> ''`}
-      GROUP BY ALL
-    ) GROUP BY key`;
+      SELECT id,
+        coalesce(sum(n) FILTER (etype = 0), 0)::BIGINT AS views,
+        coalesce(sum(n) FILTER (etype = 1), 0)::BIGINT AS carts,
+        coalesce(sum(n) FILTER (etype = 2), 0)::BIGINT AS removes,
+        coalesce(sum(n) FILTER (etype = 3), 0)::BIGINT AS purchases,
+        coalesce(sum(price_sum) FILTER (etype = 3), 0)::BIGINT AS revenue,
+        sum(price_sum)::BIGINT AS price_sum,
+        sum(price_n)::BIGINT AS price_n
+      FROM (
+        SELECT ${id} AS id, etype, count(*) AS n, sum(price_units) AS price_sum,
+          count(nullif(price_units, 0)) AS price_n
+        FROM ${rowsTable} ${where} GROUP BY ALL
+      ) GROUP BY id
+    ) s
+    JOIN (
+      SELECT id, count(*) AS users FROM (SELECT DISTINCT ${id} AS id, user_id FROM ${rowsTable} ${where}) GROUP BY id
+    ) u ON u.id = s.id
+    ${dictionary}`;
 }
 
 /** A unit's daily aggregates of one key type, as the Parquet the unit cache keeps. */
@@ -262,10 +299,13 @@ export const ETL_CODE_VERSION = `etl-${SCHEMA_VERSION}+${createHash('sha256')
       scanSql(['F'], 'day', 'T'),
       scanSql(['F'], 'day-dedupe', 'T'),
       scanSql(['F'], 'suspect', 'T'),
+      dayRowsTableSql('R'),
+      newTextsSql('T', 'brand', 'P'),
+      scanValidRowsSql('T', 'R', 'P'),
       scanStatsSql('T'),
       unitTablesSql(KEY_TYPES),
       scanQuarantineSql(0, 'T'),
-      ...KEY_TYPES.map((k) => dayDailySql(0, k, '2019-10-01', 'T')),
+      ...KEY_TYPES.map((k) => dayDailySql(0, k, '2019-10-01', 'R', 'P')),
       ...KEY_TYPES.map((k) => unitDailySql(k, 'OUT')),
       unitQuarantineSql([{ file: 'F', n: 1 }], 'OUT'),
       seriesSql(['D'], 'OUT'),

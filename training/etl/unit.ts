@@ -3,18 +3,22 @@ import { join } from 'node:path';
 import { type Engine } from './engine.js';
 import { EtlError, EtlInputError } from './errors.js';
 import { type KeyType } from './report.js';
-import { type DayLines, DaySplitter, type Fragment, LateDayError, type SplitFileResult } from './split.js';
+import { type DayLines, type Fragment, type SplitMode, SplitOrderError } from './split.js';
+import { runSplitJob, type SplitFile } from './splitJob.js';
+import { RowLoader } from './loader.js';
 import {
   dayDailySql,
   deleteBatchesSql,
   dropRejectsSql,
   ETL_CODE_VERSION,
   literal,
+  newTextsSql,
   quarantineByReasonSql,
   type ScanMode,
   scanQuarantineSql,
   scanSql,
   scanStatsSql,
+  scanValidRowsSql,
   unitDailySql,
   unitQuarantineSql,
   unitTablesSql,
@@ -64,6 +68,12 @@ interface BatchCounts {
 
 const SCAN_TABLE = 'scan_groups';
 
+/** Names the tables of each unit attempt apart. */
+let unitTables = 0;
+
+/** Days loaded and waiting for the SQL before the split pauses. */
+const MAX_QUEUED_DAYS = 2;
+
 /**
  * Processes the raw files of one unit into `dir` (daily aggregates per key type, quarantine, stats): Node
  * decompresses and splits the text by day while DuckDB parses, validates, de-duplicates and aggregates
@@ -78,12 +88,22 @@ export async function processUnit(
   scratch: string,
   onBytes?: (compressedBytes: number) => void,
 ): Promise<UnitStats> {
-  // Fragments of processed days are deleted at once unless an input turns out to be out of day order.
+  // A single file is first split the fast way: plain lines encoded, fragments of processed days deleted
+  // at once. Input out of time order (or files sharing days) needs every line's text, kept to the end.
+  const single = files.length === 1;
   try {
-    return await attempt(engine, files, keyTypes, dir, scratch, files.length > 1, onBytes);
+    return await attempt(
+      engine,
+      files,
+      keyTypes,
+      dir,
+      scratch,
+      { keepEmitted: !single, encode: single },
+      onBytes,
+    );
   } catch (error) {
-    if (!(error instanceof LateDayError)) throw error;
-    return attempt(engine, files, keyTypes, dir, scratch, true, onBytes);
+    if (!(error instanceof SplitOrderError)) throw error;
+    return attempt(engine, files, keyTypes, dir, scratch, { keepEmitted: true, encode: false }, onBytes);
   }
 }
 
@@ -93,12 +113,14 @@ async function attempt(
   keyTypes: readonly KeyType[],
   dir: string,
   scratch: string,
-  keepFragments: boolean,
+  mode: SplitMode,
   onBytes?: (compressedBytes: number) => void,
 ): Promise<UnitStats> {
   await rm(scratch, { recursive: true, force: true });
   await mkdir(scratch, { recursive: true });
   await engine.run(unitTablesSql(keyTypes));
+  const loader = new RowLoader(engine.loader, `etl_unit_${unitTables++}`);
+  await loader.open();
   const batches = new Map<number, BatchCounts>();
   const batchOfDay = new Map<string, number>();
   const registered = new Set<string>();
@@ -128,8 +150,17 @@ async function attempt(
     for (const f of fresh) registered.add(f.path);
   };
 
-  /** One scan; adds its counts to `counts` and its quarantine to the unit. */
-  const scan = async (batch: number, fragments: readonly Fragment[], mode: ScanMode, counts: BatchCounts) => {
+  /**
+   * One scan; adds its counts to `counts`, its quarantine to the unit and, when `rowsTable` is given, its
+   * valid rows to that day's rows (copies already counted elsewhere are scanned without).
+   */
+  const scan = async (
+    batch: number,
+    fragments: readonly Fragment[],
+    mode: ScanMode,
+    counts: BatchCounts,
+    rowsTable?: string,
+  ) => {
     if (fragments.length === 0) return;
     await register(fragments);
     await engine.run(dropRejectsSql);
@@ -150,18 +181,34 @@ async function attempt(
     counts.parsedRows += num(row?.parsed_rows);
     counts.rejectedLines += num(row?.rejected_lines);
     await engine.run(scanQuarantineSql(batch, SCAN_TABLE));
+    if (rowsTable && num(row?.distinct_rows) > 0) {
+      for (const key of ['category_code', 'brand'] as const) {
+        const texts = await engine.rows(newTextsSql(SCAN_TABLE, key, loader.prefix));
+        await loader.idsFor(
+          key,
+          texts.map((t) => String(t.text)),
+        );
+      }
+      await engine.run(scanValidRowsSql(SCAN_TABLE, rowsTable, loader.prefix));
+    }
   };
 
   const runDay = async (lines: DayLines): Promise<void> => {
     const batch = nextBatch++;
     const counts: BatchCounts = { validRows: 0, distinctRows: 0, parsedRows: 0, rejectedLines: 0, days: [] };
+    const table = await loader.finishDay(lines.day);
+    counts.validRows += table.rows;
+    counts.distinctRows += table.rows;
+    counts.parsedRows += table.rows;
     if (lines.needsDedupe) {
-      await scan(batch, [...lines.fragments, ...lines.copies], 'day-dedupe', counts);
+      await scan(batch, [...lines.fragments, ...lines.copies], 'day-dedupe', counts, table.name);
     } else {
-      await scan(batch, lines.fragments, 'day', counts);
+      await scan(batch, lines.fragments, 'day', counts, table.name);
     }
-    if (lines.fragments.length || lines.needsDedupe) {
-      for (const keyType of keyTypes) await engine.run(dayDailySql(batch, keyType, lines.day, SCAN_TABLE));
+    if (counts.distinctRows > 0) {
+      for (const keyType of keyTypes) {
+        await engine.run(dayDailySql(batch, keyType, lines.day, table.name, loader.prefix));
+      }
     }
     if (!lines.needsDedupe && lines.copies.length) {
       // Copies the splitter took out: valid ones are duplicates (not distinct rows), the rest quarantined.
@@ -174,7 +221,8 @@ async function attempt(
     if (counts.validRows > 0) counts.days.push(lines.day);
     batches.set(batch, counts);
     batchOfDay.set(lines.day, batch);
-    if (!keepFragments) {
+    await loader.dropDay(lines.day);
+    if (!mode.keepEmitted) {
       await Promise.all([...lines.fragments, ...lines.copies].map((f) => rm(f.path, { force: true })));
     }
   };
@@ -184,7 +232,19 @@ async function attempt(
   let pumping: Promise<void> | undefined;
   let failure: unknown;
   const pump = async (): Promise<void> => {
-    for (let next = ready.shift(); next; next = ready.shift()) await runDay(next);
+    try {
+      for (let next = ready.shift(); next; next = ready.shift()) {
+        await runDay(next);
+        const waiters = dayWaiters;
+        dayWaiters = [];
+        for (const wake of waiters) wake();
+      }
+    } finally {
+      // A failed day wakes the split too, which then sees the failure.
+      const waiters = dayWaiters;
+      dayWaiters = [];
+      for (const wake of waiters) wake();
+    }
   };
   const schedule = (): void => {
     if (pumping || failure) return;
@@ -201,46 +261,55 @@ async function attempt(
     while (pumping) await pumping;
     if (failure) throw failure;
   };
+  let dayWaiters: (() => void)[] = [];
+  /** Resolves when the pump finishes its current day. */
+  const dayProcessed = (): Promise<void> => new Promise((resolve) => dayWaiters.push(resolve));
 
-  const splitter = new DaySplitter(
-    scratch,
-    (day) => {
-      ready.push(day);
-      schedule();
+  // Rows are loaded in input order and a day is queued only after its rows; with MAX_QUEUED_DAYS waiting,
+  // the split pauses until DuckDB catches up, so loaded days never pile up in memory.
+  const running = runSplitJob(
+    { files: [...files], scratch, mode },
+    {
+      rows: async (batch) => {
+        if (failure) throw failure;
+        await loader.add(batch);
+      },
+      day: async (lines) => {
+        await loader.finishDay(lines.day);
+        ready.push(lines);
+        schedule();
+        while (ready.length >= MAX_QUEUED_DAYS && !failure) await dayProcessed();
+        if (failure) throw failure;
+      },
+      bytes: (b) => onBytes?.(b),
     },
-    keepFragments,
   );
-  const split: (SplitFileResult & { file: string; bytes: number })[] = [];
+  let split: SplitFile[];
   try {
-    let before = 0;
-    for (const { file, bytes } of files) {
-      const result = await splitter.splitFile(file, (b) => onBytes?.(before + b));
-      before += bytes;
-      split.push({ ...result, file, bytes });
-      if (failure) break;
-    }
-    const { remaining, late } = splitter.finish();
-    ready.push(...remaining.map((d) => splitter.day(d)));
+    const outcome = await running.done;
+    split = outcome.files;
+    ready.push(...outcome.remaining);
     schedule();
     await drain();
     // Days that got lines after they were processed: redo them with all their lines.
-    const redo = late.map((d) => batchOfDay.get(d)).filter((b) => b !== undefined);
+    const redo = outcome.late.map((d) => batchOfDay.get(d.day)).filter((b) => b !== undefined);
     if (redo.length) await engine.run(deleteBatchesSql(redo, keyTypes));
     for (const b of redo) batches.delete(b);
-    for (const day of late) await runDay(splitter.day(day));
+    for (const lines of outcome.late) await runDay(lines);
     // Lines that cannot be valid, from every file of the unit.
     const suspects = nextBatch++;
     const counts: BatchCounts = { validRows: 0, distinctRows: 0, parsedRows: 0, rejectedLines: 0, days: [] };
-    await scan(suspects, splitter.suspectFragments(), 'suspect', counts);
+    await scan(suspects, outcome.suspects, 'suspect', counts);
     batches.set(suspects, counts);
   } catch (error) {
-    // Marks the unit failed first: finish() below hands over the days still open, and scheduling them now
-    // would run DuckDB statements while the caller closes the engine (a native crash or a hang).
+    // Marks the unit failed first, so no more days are scheduled while the caller closes the engine (a
+    // statement running then is a native crash or a hang), then stops the split and lets the SQL finish.
     failure ??= error;
+    await running.stop();
     await drain().catch(() => undefined);
     throw error;
   } finally {
-    splitter.finish();
+    await loader.close();
   }
   await rm(scratch, { recursive: true, force: true });
   return writeUnit(engine, split, [...batches.values()], keyTypes, dir);
@@ -249,7 +318,7 @@ async function attempt(
 /** Writes the unit's cache entry and checks that every line is accounted for. */
 async function writeUnit(
   engine: Engine,
-  split: readonly (SplitFileResult & { file: string; bytes: number })[],
+  split: readonly SplitFile[],
   batches: readonly BatchCounts[],
   keyTypes: readonly KeyType[],
   dir: string,
@@ -307,7 +376,11 @@ async function writeUnit(
   return stats;
 }
 
-function readError(fragments: readonly Fragment[], cause: unknown): EtlError {
+function readError(
+  fragments: readonly Fragment[],
+  cause: unknown,
+  code: 'CORRUPT_INPUT' | 'ENGINE_FAILED' = 'CORRUPT_INPUT',
+): EtlError {
   const message = (cause as Error).message;
   const sources = [...new Set(fragments.map((f) => f.source))].join(', ');
   if (/out of memory|could not allocate|disk (is )?full|no space/i.test(message)) {
@@ -315,6 +388,15 @@ function readError(fragments: readonly Fragment[], cause: unknown): EtlError {
       cause,
       transient: true,
     });
+  }
+  if (code === 'ENGINE_FAILED') {
+    return new EtlError(
+      'ENGINE_FAILED',
+      `${sources}: the compacted lines could not be read back: ${message}`,
+      {
+        cause,
+      },
+    );
   }
   return new EtlInputError('CORRUPT_INPUT', sources, `cannot be read as clickstream CSV: ${message}`, {
     cause,
