@@ -219,8 +219,10 @@ export function fitGbdt(
   // Compact histogram: feature f owns edges[f].length + 1 bins (bin 0 = missing).
   const layout = histogramLayout(edges);
   // The workspace keeps column-major bins for the partition (one column per split) and row-major slots for
-  // the histograms. Live histograms: one per leaf at most, and the cached root hessians.
-  const workspace = new HistogramWorkspace(columns, rows, cols, layout, params.maxLeaves + 1);
+  // the histograms. Live histograms: one per leaf at most (a leaf holds at least one row), and the cached
+  // root hessians.
+  const histograms = Math.min(params.maxLeaves, rows) + 1;
+  const workspace = new HistogramWorkspace(columns, rows, cols, layout, histograms);
   // Gradient and hessian of row r at 2r and 2r + 1: one array, one cache line for both.
   const gh = workspace.gh;
   const validBins = valid ? binMatrix(valid, edges) : null;

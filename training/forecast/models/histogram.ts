@@ -98,34 +98,23 @@ export class HistogramWorkspace {
     const slotBytes = slotBytesFor(layout);
     this.wide = slotBytes === 4;
     this.rowBytes = cols * slotBytes;
-    const at = {
-      slots: 0,
-      columns: 0,
-      order: 0,
-      scratch: 0,
-      gh: 0,
-      orderedGh: 0,
-      features: 0,
-      histograms: 0,
-    };
     let end = 0;
-    at.slots = end;
-    end = aligned(end + rows * cols * slotBytes);
-    at.columns = end;
-    end = aligned(end + rows * cols);
-    at.order = end;
-    end = aligned(end + rows * 4);
-    at.scratch = end;
-    end = aligned(end + rows * 4);
-    at.gh = end;
-    end = aligned(end + rows * 8);
-    at.orderedGh = end;
-    end = aligned(end + rows * 8);
-    at.features = end;
-    end = aligned(end + cols * 4);
-    at.histograms = end;
+    const reserve = (bytes: number): number => {
+      const start = end;
+      end = aligned(end + bytes);
+      return start;
+    };
     const histogramBytes = aligned(layout.size * 8);
-    end += histograms * histogramBytes;
+    const at = {
+      slots: reserve(rows * cols * slotBytes),
+      columns: reserve(rows * cols),
+      order: reserve(rows * 4),
+      scratch: reserve(rows * 4),
+      gh: reserve(rows * 8),
+      orderedGh: reserve(rows * 8),
+      features: reserve(cols * 4),
+      histograms: reserve(histograms * histogramBytes),
+    };
     const memory = createKernelMemory(end);
     const buffer = memory.buffer;
     this.buffer = buffer;

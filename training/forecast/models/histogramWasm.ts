@@ -369,7 +369,10 @@ let compiled: object | null = null;
 
 /** A memory of at least `bytes` bytes for the kernels to work in. */
 export function createKernelMemory(bytes: number): WasmMemory {
-  return new wasm.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
+  const pages = Math.max(1, Math.ceil(bytes / 65536));
+  // 32-bit addresses: 65 536 pages of 64 KiB.
+  if (pages > 65536) throw new RangeError(`histogram kernels need ${bytes} bytes, more than wasm32's 4 GiB`);
+  return new wasm.Memory({ initial: pages });
 }
 
 /** Instantiates the kernels over `memory` (the module is compiled once per process). */
