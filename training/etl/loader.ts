@@ -45,6 +45,7 @@ export class RowLoader {
    * the whole append in native allocation and finalizers.
    */
   private readonly chunk = DuckDBDataChunk.create(COLUMN_TYPES, CHUNK_ROWS);
+  private chunkRows = CHUNK_ROWS;
 
   constructor(
     private readonly connection: DuckDBConnection,
@@ -105,7 +106,10 @@ export class RowLoader {
     const chunk = this.chunk;
     for (let from = 0; from < batch.count; from += CHUNK_ROWS) {
       const n = Math.min(CHUNK_ROWS, batch.count - from);
-      chunk.rowCount = n;
+      if (n !== CHUNK_ROWS || this.chunkRows !== n) {
+        chunk.rowCount = n;
+        this.chunkRows = n;
+      }
       fill(chunk, 0, batch.etype.subarray(from, from + n));
       fill(chunk, 1, bigints(batch.product, from, n));
       fill(chunk, 2, category.subarray(from, from + n));

@@ -96,6 +96,8 @@ export class RowEncoder {
   private readonly categories = new TextDictionary();
   private readonly brands = new TextDictionary();
   private batch: RowBatch | undefined;
+  /** Column buffers handed back by the consumer, reused for new batches (saves allocation and GC). */
+  private readonly spare: ArrayBuffer[][] = [];
 
   /** @param onBatch receives each full batch, and the rest of a day's rows on {@link flush} */
   constructor(private readonly onBatch: (batch: RowBatch) => void) {}
@@ -201,7 +203,7 @@ export class RowEncoder {
       this.flush();
       batch = undefined;
     }
-    batch ??= this.batch = newBatch(day);
+    batch ??= this.batch = newBatch(day, this.spare.pop());
     const n = batch.count++;
     batch.etype[n] = etype;
     batch.product[n] = product;
@@ -212,6 +214,11 @@ export class RowEncoder {
     batch.user[n] = value;
     if (batch.count === BATCH_ROWS) this.flush();
     return true;
+  }
+
+  /** Takes back the column buffers of a batch the consumer is done with (see {@link batchBuffers}). */
+  recycle(buffers: ArrayBuffer[]): void {
+    if (buffers.length === COLUMN_BYTES.length && this.spare.length < 16) this.spare.push(buffers);
   }
 
   /** Hands over the rows not yet handed over (call before the day is handed over). */
@@ -225,16 +232,28 @@ export class RowEncoder {
   }
 }
 
-function newBatch(day: string): RowBatch {
+/** Bytes per row of each column, in {@link batchBuffers} order. */
+const COLUMN_BYTES = [1, 8, 4, 4, 8, 8];
+
+/** The column buffers of a batch, in a fixed order (to transfer them, or to recycle them). */
+export function batchBuffers(batch: RowBatch): ArrayBuffer[] {
+  return [batch.etype, batch.product, batch.category, batch.brand, batch.price, batch.user].map(
+    (column) => column.buffer as ArrayBuffer,
+  );
+}
+
+function newBatch(day: string, reused?: ArrayBuffer[]): RowBatch {
+  const buffers = reused ?? COLUMN_BYTES.map((bytes) => new ArrayBuffer(bytes * BATCH_ROWS));
+  const at = (i: number): ArrayBuffer => buffers[i] as ArrayBuffer;
   return {
     day,
     count: 0,
-    etype: new Uint8Array(BATCH_ROWS),
-    product: new Float64Array(BATCH_ROWS),
-    category: new Uint32Array(BATCH_ROWS),
-    brand: new Uint32Array(BATCH_ROWS),
-    price: new Float64Array(BATCH_ROWS),
-    user: new Float64Array(BATCH_ROWS),
+    etype: new Uint8Array(at(0)),
+    product: new Float64Array(at(1)),
+    category: new Uint32Array(at(2)),
+    brand: new Uint32Array(at(3)),
+    price: new Float64Array(at(4)),
+    user: new Float64Array(at(5)),
     newCategories: [],
     newBrands: [],
   };

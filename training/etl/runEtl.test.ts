@@ -345,6 +345,57 @@ describe('runEtl on input out of day order and on files that share days', () => 
   });
 });
 
+describe('runEtl on valid lines the fast path leaves to SQL', () => {
+  // Lines 1, 4, 5 and 6 are valid but not "plain" (5-decimal prices, a 16-digit product id, a non-ASCII
+  // brand), so DuckDB parses them while the worker encodes the others. Keys and users they share with
+  // plain lines must come out as one row per key and day with users counted once; "solo" is met by the
+  // SQL on the first day and by the encoder on the second, and must stay one key.
+  const lines = [
+    '2019-10-01 00:00:01 UTC,view,5,1,a.b,acme,1.23456,100,s1',
+    '2019-10-01 00:00:02 UTC,view,5,1,a.b,acme,2.00,100,s2',
+    '2019-10-01 00:00:03 UTC,purchase,5,1,a.b,acme,2.00,101,s3',
+    '2019-10-01 00:00:04 UTC,cart,1234567890123456,1,a.b,zürich,3.5,100,s4',
+    '2019-10-01 00:00:05 UTC,view,7,1,a.b,zürich,,102,s5',
+    '2019-10-01 00:00:06 UTC,view,8,1,a.b,solo,1.00001,103,s7',
+    '2019-10-02 00:00:01 UTC,view,5,1,a.b,acme,2.00,100,s6',
+    '2019-10-02 00:00:02 UTC,view,8,1,a.b,solo,1.00,103,s8',
+  ];
+
+  it('merges them with the encoded rows of the same keys and days', async () => {
+    const file = join(dir, 'mixed.csv.gz');
+    await writeFile(file, gzipSync(`${SOURCE_HEADER}\n${lines.join('\n')}\n`));
+    const out = join(dir, 'out-mixed');
+    const report = await runEtl({ inputs: file, outDir: out });
+    expect(report).toMatchObject({ rowsRead: 8, rowsAccepted: 8, rowsQuarantined: 0, duplicatesRemoved: 0 });
+    const series = async (keyType: string) =>
+      query(`SELECT key, date::VARCHAR AS date, views::INTEGER AS views, carts::INTEGER AS carts,
+        purchases::INTEGER AS purchases, revenue, round(price_mean, 6) AS price_mean, users::INTEGER AS users
+        FROM read_parquet('${join(out, 'series', `key_type=${keyType}`, '*.parquet')}') ORDER BY key, date`);
+    const row = (key: string, date: string, counts: number[], priceMean: number | null, users: number) => {
+      const [views, carts, purchases, revenue] = counts;
+      return { key, date, views, carts, purchases, revenue, price_mean: priceMean, users };
+    };
+    expect(await series('brand')).toEqual([
+      row('acme', '2019-10-01', [2, 0, 1, 2], 1.744867, 2),
+      row('acme', '2019-10-02', [1, 0, 0, 0], 2, 1),
+      row('solo', '2019-10-01', [1, 0, 0, 0], 1, 1),
+      row('solo', '2019-10-02', [1, 0, 0, 0], 1, 1),
+      row('zürich', '2019-10-01', [1, 1, 0, 0], 3.5, 2),
+    ]);
+    expect(await series('category_code')).toEqual([
+      row('a.b', '2019-10-01', [4, 1, 1, 2], 1.94692, 4),
+      row('a.b', '2019-10-02', [2, 0, 0, 0], 1.5, 2),
+    ]);
+    const products = await series('product_id');
+    expect(products.filter((r) => r.date === '2019-10-01')).toEqual([
+      row('1234567890123456', '2019-10-01', [0, 1, 0, 0], 3.5, 1),
+      row('5', '2019-10-01', [2, 0, 1, 2], 1.744867, 2),
+      row('7', '2019-10-01', [1, 0, 0, 0], null, 1),
+      row('8', '2019-10-01', [1, 0, 0, 0], 1, 1),
+    ]);
+  });
+});
+
 describe('runEtl on bad inputs', () => {
   const bad = async (name: string, content: Buffer | string): Promise<string> => {
     const file = join(dir, 'bad', name);

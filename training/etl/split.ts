@@ -189,6 +189,11 @@ export class DaySplitter {
     this.encoder = new RowEncoder((batch) => sink.rows(batch));
   }
 
+  /** Takes back the column buffers of a row batch the consumer has loaded, for reuse. */
+  recycle(buffers: ArrayBuffer[]): void {
+    this.encoder.recycle(buffers);
+  }
+
   /** A day's lines as the consumer sees them. */
   day(day: string): DayLines {
     const b = this.buckets.get(day);
@@ -233,12 +238,22 @@ export class DaySplitter {
           });
         }
         if (next.done) break;
-        const buf = next.value;
+        let buf = next.value;
         bytes += buf.length;
-        const data = carry ? Buffer.concat([carry, buf]) : buf;
-        const end = data.lastIndexOf(NEWLINE) + 1;
-        if (end > 0) this.route(data.subarray(0, end), file, state);
-        carry = end < data.length ? Buffer.from(data.subarray(end)) : undefined;
+        if (carry) {
+          // Only the line cut by the chunk boundary is joined: copying whole chunks cost ~1 s per 1.5 GB.
+          const first = buf.indexOf(NEWLINE) + 1;
+          if (first === 0) {
+            carry = Buffer.concat([carry, buf]);
+            continue;
+          }
+          this.route(Buffer.concat([carry, buf.subarray(0, first)]), file, state);
+          buf = buf.subarray(first);
+          carry = undefined;
+        }
+        const end = buf.lastIndexOf(NEWLINE) + 1;
+        if (end > 0) this.route(buf.subarray(0, end), file, state);
+        carry = end < buf.length ? Buffer.from(buf.subarray(end)) : undefined;
         await this.sink.settle();
       }
     } finally {

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { EtlError, type EtlErrorCode, EtlInputError } from './errors.js';
-import { type RowBatch } from './rows.js';
+import { batchBuffers, type RowBatch } from './rows.js';
 import {
   type DayLines,
   type Fragment,
@@ -86,7 +86,10 @@ export function runSplitJob(job: SplitJob, handlers: SplitHandlers): RunningSpli
         switch (message.kind) {
           case 'rows':
             await handlers.rows(message.batch);
-            worker.postMessage({ ack: 1 });
+            {
+              const buffers = batchBuffers(message.batch);
+              worker.postMessage({ ack: 1, buffers }, buffers);
+            }
             return;
           case 'day':
             return handlers.day(message.lines);

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { EtlError, EtlInputError } from './errors.js';
 import { type SplitJob, type SplitMessage, type WireError } from './splitJob.js';
+import { batchBuffers } from './rows.js';
 import { DaySplitter, SplitOrderError } from './split.js';
 
 const MAX_BATCHES_IN_FLIGHT = 8;
@@ -20,8 +21,9 @@ const post = (message: SplitMessage, transfer: ArrayBuffer[] = []): void =>
 
 let inFlight = 0;
 let wake: (() => void) | undefined;
-port.on('message', (message: { ack: number }) => {
+port.on('message', (message: { ack: number; buffers: ArrayBuffer[] }) => {
   inFlight -= message.ack;
+  splitter.recycle(message.buffers);
   wake?.();
 });
 
@@ -30,11 +32,7 @@ const splitter = new DaySplitter(
   {
     rows: (batch) => {
       inFlight++;
-      const columns = [batch.etype, batch.product, batch.category, batch.brand, batch.price, batch.user];
-      post(
-        { kind: 'rows', batch },
-        columns.map((c) => c.buffer as ArrayBuffer),
-      );
+      post({ kind: 'rows', batch }, batchBuffers(batch));
     },
     day: (lines) => post({ kind: 'day', lines }),
     settle: async () => {
