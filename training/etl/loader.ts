@@ -165,7 +165,7 @@ export class RowLoader {
     });
   }
 
-  /** Maps a batch's encoder ids to ours (a fresh array: the batch keeps its own). */
+  /** Maps a batch's encoder ids to ours. */
   private async mapEncoderIds(
     key: DictionaryKey,
     newTexts: readonly string[],
@@ -178,9 +178,9 @@ export class RowLoader {
       const ids = this.ids[key];
       for (const text of newTexts) map.push(ids.get(text) as number);
     }
-    const out = new Uint32Array(count);
-    for (let i = 0; i < count; i++) out[i] = map[encoderIds[i] as number] as number;
-    return out;
+    // Mapped in place: the batch's buffers are the loader's until they are handed back.
+    for (let i = 0; i < count; i++) encoderIds[i] = map[encoderIds[i] as number] as number;
+    return encoderIds;
   }
 
   /** Gives each unknown text the next id and records it in the dictionary table. */

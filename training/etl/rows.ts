@@ -42,6 +42,9 @@ const BIGINT_MAX = Buffer.from('9223372036854775807', 'latin1');
 const EVENT_PATTERNS = ['view,', 'cart,', 'remove_from_cart,', 'purchase,'].map((t) =>
   Buffer.from(t, 'latin1'),
 );
+/** Event type by the first byte of its name (-1: no event type starts so). */
+const EVENT_BY_FIRST_BYTE = new Int8Array(256).fill(-1);
+EVENT_PATTERNS.forEach((pattern, etype) => (EVENT_BY_FIRST_BYTE[pattern[0] as number] = etype));
 
 /**
  * Ids for the texts of one key column, assigned in order of first appearance from 1. Looked up by an
@@ -109,15 +112,12 @@ export class RowEncoder {
   encode(b: Buffer, start: number, end: number, day: string): boolean {
     if (end - start > MAX_LINE_BYTES) return false;
     let i = start + 24;
-    let etype = 0;
-    for (; etype < 4; etype++) {
-      const pattern = EVENT_PATTERNS[etype] as Buffer;
-      let k = 0;
-      while (k < pattern.length && b[i + k] === pattern[k]) k++;
-      if (k === pattern.length) break;
-    }
-    if (etype === 4) return false;
-    i += (EVENT_PATTERNS[etype] as Buffer).length;
+    // The first letter tells the event types apart.
+    const etype = EVENT_BY_FIRST_BYTE[b[i] as number] ?? -1;
+    if (etype < 0) return false;
+    const pattern = EVENT_PATTERNS[etype] as Buffer;
+    for (let k = 1; k < pattern.length; k++) if (b[i + k] !== pattern[k]) return false;
+    i += pattern.length;
     // product_id
     let s = i;
     let c = b[i] as number;

@@ -377,6 +377,9 @@ export class DaySplitter {
         needsDedupe: false,
         emitted: false,
         late: false,
+        // Present from the start so every bucket keeps one shape (the hot loop reads them).
+        sink: undefined,
+        copySink: undefined,
       };
       this.buckets.set(day, bucket);
     } else {
