@@ -1,3 +1,5 @@
+// First: it configures DuckDB's allocator, which must happen before DuckDB's library loads.
+import './allocator.js';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 
 /** Settings of the DuckDB engine one ETL run uses. */
