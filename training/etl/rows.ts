@@ -133,7 +133,8 @@ export class RowEncoder {
     c = b[i] as number;
     while (c >= ZERO && c <= NINE) c = b[++i] as number;
     if (c !== COMMA || (i > s && !fitsBigint(b, s, i))) return false;
-    // category_code
+    // category_code, then brand: the same scan written out twice, because as a shared helper (returning its
+    // hash through a scratch record) the whole split measured ~8% slower.
     s = ++i;
     c = b[i] as number;
     let hash = FNV_OFFSET;
