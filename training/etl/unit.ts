@@ -232,18 +232,15 @@ async function attempt(
   let pumping: Promise<void> | undefined;
   let failure: unknown;
   const pump = async (): Promise<void> => {
-    try {
-      for (let next = ready.shift(); next; next = ready.shift()) {
+    for (let next = ready.shift(); next; next = ready.shift()) {
+      try {
         await runDay(next);
+      } finally {
+        // Wakes the split waiting for room, also after a failed day (it then sees the failure).
         const waiters = dayWaiters;
         dayWaiters = [];
         for (const wake of waiters) wake();
       }
-    } finally {
-      // A failed day wakes the split too, which then sees the failure.
-      const waiters = dayWaiters;
-      dayWaiters = [];
-      for (const wake of waiters) wake();
     }
   };
   const schedule = (): void => {
