@@ -163,8 +163,9 @@ function digit(b: Buffer, at: number): number {
  * checks each line's event_time (lines without a well-formed one, or with a quote, go to a "suspect"
  * fragment: they cannot be valid) and, for time-ordered input, takes out exact copies of a line within its
  * second so DuckDB need not de-duplicate. In encode mode plainly valid lines become typed rows (see
- * {@link RowEncoder}) for DuckDB's appender, so DuckDB parses only the few other lines. A day is handed to `onDay` when the lines move on to another day; lines that
- * come back to a handed-over day make it "late", to be processed again at the end.
+ * {@link RowEncoder}) for DuckDB's appender, so DuckDB parses only the few other lines. A day is handed to
+ * the sink when the lines move on to another day; lines that come back to a handed-over day make it "late",
+ * to be processed again at the end.
  * Hand-written because no library does this routing at decompression speed.
  */
 export class DaySplitter {
