@@ -198,6 +198,13 @@ export function scanQuarantineSql(batch: number, table: string): string {
       SELECT fragment, reason, raw, unnest(range(n)) FROM ${table} WHERE reason IS NOT NULL)`;
 }
 
+/** The day-table column holding each key type. */
+const dayRowsKeyColumn: Record<KeyType, string> = {
+  product_id: 'product_id',
+  category_code: 'category',
+  brand: 'brand',
+};
+
 /**
  * Daily aggregates of one key type over a day's rows, in two aggregations: the counts and sums per
  * (key, event type), a small table, and the distinct (key, user) pairs for exact distinct users. Keys are
@@ -210,11 +217,12 @@ export function dayDailySql(
   rowsTable: string,
   prefix: string,
 ): string {
-  const id = keyType === 'product_id' ? 'product_id' : keyType === 'category_code' ? 'category' : 'brand';
-  const where = keyType === 'product_id' ? '' : `WHERE ${id} <> 0`;
-  const key = keyType === 'product_id' ? 's.id' : 'd.text';
-  const dictionary =
-    keyType === 'product_id' ? '' : `JOIN ${dictionaryTable(prefix, keyType)} d ON d.id = s.id`;
+  const id = dayRowsKeyColumn[keyType];
+  // product_id is its own key; the texts are dictionary ids (0 = empty), rendered through the dictionary.
+  const encoded = keyType !== 'product_id';
+  const where = encoded ? `WHERE ${id} <> 0` : '';
+  const key = encoded ? 'd.text' : 's.id';
+  const dictionary = encoded ? `JOIN ${dictionaryTable(prefix, keyType)} d ON d.id = s.id` : '';
   return `INSERT INTO unit_daily_${keyType}
     SELECT ${batch}, ${key}, DATE ${literal(day)}, s.views, s.carts, s.removes, s.purchases, s.revenue,
       s.price_sum, s.price_n, u.users

@@ -262,7 +262,8 @@ async function attempt(
   /** Resolves when the pump finishes its current day. */
   const dayProcessed = (): Promise<void> => new Promise((resolve) => dayWaiters.push(resolve));
 
-  // Rows are loaded in input order and a day is queued only after its rows; with MAX_QUEUED_DAYS waiting,
+  // Rows are loaded in input order and a day is queued only after its rows (runDay commits them through
+  // loader.finishDay, which the remaining and late days need too); with MAX_QUEUED_DAYS waiting,
   // the split pauses until DuckDB catches up, so loaded days never pile up in memory.
   const running = runSplitJob(
     { files: [...files], scratch, mode },
@@ -272,7 +273,6 @@ async function attempt(
         await loader.add(batch);
       },
       day: async (lines) => {
-        await loader.finishDay(lines.day);
         ready.push(lines);
         schedule();
         while (ready.length >= MAX_QUEUED_DAYS && !failure) await dayProcessed();
